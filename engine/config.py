@@ -1,0 +1,146 @@
+"""Every training setting, its range, and whether it can change while a run is going."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from models import Spec
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+SCHEDULES = ("constant", "step", "cosine")
+MONITORS = ("dev_acc", "dev_loss")
+ACTIVATION_NAMES = ("relu", "leaky_relu", "tanh", "sigmoid")
+INIT_NAMES = ("he", "xavier")
+LIVE = ("lr", "l2", "momentum", "batch_size")  # applied at the next batch of a running run
+
+
+class ConfigError(ValueError):
+    """A setting out of range or of the wrong kind, with a one-line reason naming it."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    open_low: bool = False  # low itself is not allowed
+    integer: bool = False
+
+    def check(self, value) -> None:
+        flag = "--" + self.name.replace("_", "-")
+        if self.choices:
+            if value not in self.choices:
+                raise ConfigError(f"{flag} {value!r} is not one of {', '.join(self.choices)}")
+            return
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{flag} {value!r} is not a number")
+        if self.integer and not float(value).is_integer():
+            raise ConfigError(f"{flag} {value:g} must be a whole number")
+        if self.low is not None and (value < self.low or self.open_low and value == self.low):
+            raise ConfigError(f"{flag} {value:g} is out of range: {self.range_text()}")
+        if self.high is not None and value > self.high:
+            raise ConfigError(f"{flag} {value:g} is out of range: {self.range_text()}")
+
+    def range_text(self) -> str:
+        if self.choices:
+            return " | ".join(self.choices)
+        left = "(" if self.open_low else "["
+        return f"{left}{self.low:g}, {self.high:g}]"
+
+
+FIELDS = {f.name: f for f in (
+    Field("lr", "learning rate", 0, 10, open_low=True),
+    Field("momentum", "momentum (momentum, nesterov) or Adam's beta1", 0, 0.999),
+    Field("batch_size", "mini-batch size", 1, 65536, integer=True),
+    Field("epochs", "most epochs to train", 1, 10000, integer=True),
+    Field("l2", "L2 penalty on weights", 0, 1),
+    Field("dropout", "dropout rate on hidden units", 0, 0.9),
+    Field("patience", "epochs without improvement before stopping (0: never stop early)", 0, 10000, integer=True),
+    Field("min_delta", "smallest change that counts as an improvement", 0, 1),
+    Field("dev_size", "dev set size: a count, or a fraction below 1", 0, 1e7, open_low=True),
+    Field("seed", "random seed (init, shuffling, splits)", 0, 2**32 - 1, integer=True),
+    Field("max_norm", "max L2 norm of each unit's incoming weights (0: off)", 0, 1000),
+    Field("decay_every", "step schedule: epochs between decays", 1, 10000, integer=True),
+    Field("decay_rate", "step schedule: factor applied at each decay", 0, 1, open_low=True),
+    Field("optimizer", "update rule", choices=OPTIMIZERS),
+    Field("schedule", "learning-rate schedule", choices=SCHEDULES),
+    Field("monitor", "metric early stopping watches", choices=MONITORS),
+    Field("activation", "hidden activation", choices=ACTIVATION_NAMES),
+    Field("init", "weight initialisation", choices=INIT_NAMES),
+)}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """All settings of one run. The defaults reach 98% on MNIST in a few seconds."""
+
+    data: str = "mnist"
+    hidden: tuple[int, ...] = (512, 256)
+    activation: str = "relu"
+    init: str = "he"
+    dropout: float = 0.0
+    optimizer: str = "momentum"
+    lr: float = 0.1
+    momentum: float = 0.9
+    batch_size: int = 128
+    epochs: int = 4
+    l2: float = 0.0
+    schedule: str = "cosine"
+    decay_every: int = 5
+    decay_rate: float = 0.5
+    patience: int = 5
+    min_delta: float = 0.0
+    monitor: str = "dev_acc"
+    seed: int = 0
+    dev_size: float = 5000
+    augment: str = ""
+    max_norm: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", parse_hidden(self.hidden))
+        for name, f in FIELDS.items():
+            f.check(getattr(self, name))
+        from .augment import parse_augment  # validates the text
+
+        parse_augment(self.augment)
+
+    def spec(self, inputs: int = 784, classes: int = 10) -> Spec:
+        return Spec(inputs, self.hidden, classes, self.activation, self.init, self.dropout, self.seed)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}")
+        return cls(**d)
+
+    def replace(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)
+
+    def differences(self, other: "TrainConfig | None" = None) -> dict:
+        """Settings that differ from `other` (default: the defaults)."""
+        base = (other or TrainConfig()).to_dict()
+        return {k: v for k, v in self.to_dict().items() if base[k] != v}
+
+
+def parse_hidden(value) -> tuple[int, ...]:
+    """`"256,128"`, `128`, `[256, 128]` or `""` (no hidden layer) -> (256, 128)."""
+    if isinstance(value, str):
+        parts = [p for p in value.replace("-", ",").replace(" ", "").split(",") if p]
+        try:
+            value = [int(p) for p in parts]
+        except ValueError:
+            raise ConfigError(f"--hidden {value!r} must be layer sizes such as 128 or 256,128") from None
+    elif isinstance(value, int):
+        value = [value]
+    sizes = tuple(int(v) for v in value)
+    if len(sizes) > 8 or any(not 1 <= s <= 8192 for s in sizes):
+        raise ConfigError(f"--hidden {','.join(map(str, sizes))}: up to 8 layers of 1-8192 units")
+    return sizes

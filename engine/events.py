@@ -1,0 +1,105 @@
+"""What the training loop tells its listeners: small immutable records of plain values.
+
+Arrays in events are copies marked read-only, so a listener on another thread can keep them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def frozen(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    config: dict
+    spec: str
+    n_train: int
+    n_dev: int
+    batches_per_epoch: int
+
+
+@dataclass(frozen=True)
+class BatchEnded:
+    """Running means over the batches since the last BatchEnded."""
+
+    epoch: int
+    batch: int
+    batches: int  # in this epoch, at the current batch size
+    progress: float  # epochs done, as a float: 2.5 = halfway through epoch 3
+    loss: float
+    accuracy: float
+    lr: float
+    samples_per_sec: float
+
+
+@dataclass(frozen=True)
+class EarlyStopping:
+    monitor: str
+    best: float
+    best_epoch: int
+    bad_epochs: int
+    patience: int
+
+    @property
+    def text(self) -> str:
+        if self.best_epoch == 0:
+            return f"{self.monitor}: no epoch yet"
+        patience = f"{self.bad_epochs}/{self.patience}" if self.patience else "off"
+        return f"best {self.monitor} {self.best:.4f} at epoch {self.best_epoch}, patience {patience}"
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_acc: float
+    dev_loss: float
+    dev_acc: float
+    lr: float
+    seconds: float
+    elapsed: float
+    samples_per_sec: float
+    early: EarlyStopping
+    improved: bool
+    confusion: np.ndarray = field(repr=False)  # dev, (10, 10) int64
+    dev_proba: np.ndarray = field(repr=False)  # (n_dev, 10) float32
+
+    def record(self) -> dict:
+        """The JSON-friendly line written to metrics.jsonl."""
+        return {"epoch": self.epoch, "train_loss": self.train_loss, "train_acc": self.train_acc,
+                "dev_loss": self.dev_loss, "dev_acc": self.dev_acc, "lr": self.lr, "seconds": self.seconds,
+                "elapsed": self.elapsed, "samples_per_sec": self.samples_per_sec,
+                "best_epoch": self.early.best_epoch, "bad_epochs": self.early.bad_epochs}
+
+
+@dataclass(frozen=True)
+class SettingsChanged:
+    """Live changes the loop applied, and where."""
+
+    changes: dict
+    epoch: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class Paused:
+    epoch: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class Resumed:
+    epoch: int
+    batch: int
+
+
+@dataclass(frozen=True)
+class Finished:
+    result: "object"  # engine.trainer.Result

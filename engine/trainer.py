@@ -1,0 +1,193 @@
+"""The training loop: shuffled mini-batches, live settings, early stopping, events."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from models import MLP
+
+from .augment import Augmenter, parse_augment
+from .config import TrainConfig
+from .control import Control
+from .events import (BatchEnded, EarlyStopping, EpochEnded, Finished, Paused, Resumed, RunStarted,
+                     SettingsChanged, frozen)
+from .losses import softmax_cross_entropy
+from .metrics import evaluate
+from .optim import OPTIMIZERS, clip_norms
+from .schedule import learning_rate
+
+Listener = Callable[[object], None]
+
+
+@dataclass
+class Result:
+    """How a run ended and what it reached; `model` holds the best weights."""
+
+    model: MLP
+    stop: str  # "max-epochs" | "early-stopped" | "stopped" | "diverged"
+    reason: str  # one line for people
+    epochs: int  # epochs completed
+    best_epoch: int
+    dev_acc: float  # at the best epoch
+    dev_loss: float
+    seconds: float  # training time, pauses excluded
+    samples_per_sec: float
+    history: list[dict] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"stop": self.stop, "stop_reason": self.reason, "epochs": self.epochs, "best_epoch": self.best_epoch,
+                "dev_accuracy": self.dev_acc, "dev_loss": self.dev_loss, "seconds": self.seconds,
+                "samples_per_sec": self.samples_per_sec}
+
+
+class Monitor:
+    """Early-stopping bookkeeping: best value, its epoch, epochs since, and the best weights."""
+
+    def __init__(self, metric: str, patience: int, min_delta: float):
+        self.metric, self.patience, self.min_delta = metric, patience, min_delta
+        self.sign = 1.0 if metric == "dev_acc" else -1.0  # larger is better for accuracy
+        self.best, self.best_epoch, self.bad, self.weights = -math.inf, 0, 0, None
+
+    def update(self, epoch: int, value: float, model: MLP) -> bool:
+        """Record an epoch's value; returns True when it is an improvement."""
+        if self.sign * value > self.best + self.min_delta or self.best_epoch == 0:
+            self.best, self.best_epoch, self.bad = self.sign * value, epoch, 0
+            self.weights = model.get_weights()
+            return True
+        self.bad += 1
+        return False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.patience > 0 and self.bad >= self.patience
+
+    def state(self) -> EarlyStopping:
+        return EarlyStopping(self.metric, self.sign * self.best if self.best_epoch else math.nan,
+                             self.best_epoch, self.bad, self.patience)
+
+
+def make_optimizer(model: MLP, cfg: TrainConfig):
+    decay = [p.ndim == 2 for p in model.params]
+    return OPTIMIZERS[cfg.optimizer](model.params, model.grads, decay, momentum=cfg.momentum, l2=cfg.l2)
+
+
+def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray,
+          cfg: TrainConfig, listener: Listener | None = None, control: Control | None = None,
+          report_every: float = 0.1) -> Result:
+    """Train `model` in place on x (n, 784) float32, y (n,) and return how it went.
+
+    Never touches a test set. Emits events to `listener`; obeys `control` between batches.
+    The best weights by `cfg.monitor` on the dev set are restored at the end.
+    """
+    emit = listener or (lambda event: None)
+    control = control or Control()
+    rng = np.random.default_rng([cfg.seed, 1])
+    augment = Augmenter(parse_augment(cfg.augment), np.random.default_rng([cfg.seed, 2])) if cfg.augment else None
+    opt = make_optimizer(model, cfg)
+    weights = [p for p in model.params if p.ndim == 2]
+    base_lr, batch_size = cfg.lr, cfg.batch_size
+    monitor = Monitor(cfg.monitor, cfg.patience, cfg.min_delta)
+    n, history = len(x), []
+    stop, reason, epoch = "max-epochs", f"max epochs ({cfg.epochs}) reached", 0
+    emit(RunStarted(cfg.to_dict(), str(model.spec), n, len(x_dev), math.ceil(n / batch_size)))
+    x_buf: dict[int, np.ndarray] = {}
+    t_run, paused = time.perf_counter(), 0.0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for epoch in range(1, cfg.epochs + 1):
+            order = rng.permutation(n)
+            t_epoch, paused_epoch = time.perf_counter(), 0.0
+            pos = batch = 0
+            epoch_loss = epoch_correct = 0.0
+            win_loss = win_correct = win_n = 0.0
+            t_report = time.perf_counter()
+            lr = base_lr
+            while pos < n:
+                if control.stopping:
+                    break
+                if control.paused:
+                    t_pause = time.perf_counter()
+                    emit(Paused(epoch, batch))
+                    control.wait_if_paused()
+                    paused_epoch += time.perf_counter() - t_pause
+                    emit(Resumed(epoch, batch))
+                    t_report = time.perf_counter()
+                    continue
+                changes = control.take_changes()
+                if changes:
+                    base_lr = changes.get("lr", base_lr)
+                    opt.l2 = changes.get("l2", opt.l2)
+                    opt.momentum = changes.get("momentum", opt.momentum)
+                    batch_size = int(changes.get("batch_size", batch_size))
+                    emit(SettingsChanged(changes, epoch, batch))
+                idx = order[pos:pos + batch_size]
+                pos += len(idx)
+                batch += 1
+                m = len(idx)
+                xb = x_buf.get(m)
+                if xb is None:
+                    xb = x_buf[m] = np.empty((m, x.shape[1]), x.dtype)
+                np.take(x, idx, axis=0, out=xb)
+                yb = y[idx]
+                z = model.forward(augment(xb) if augment else xb, train=True)
+                loss, correct = softmax_cross_entropy(z, yb)
+                if not math.isfinite(loss):
+                    stop, reason = "diverged", f"diverged: loss became {loss} at epoch {epoch}, batch {batch}"
+                    break
+                model.backward(z)
+                lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every, cfg.decay_rate)
+                opt.update(lr)
+                if cfg.max_norm:
+                    clip_norms(weights, cfg.max_norm)
+                epoch_loss += loss * m
+                epoch_correct += correct
+                win_loss += loss * m
+                win_correct += correct
+                win_n += m
+                now = time.perf_counter()
+                if now - t_report >= report_every:
+                    emit(BatchEnded(epoch, batch, batch + math.ceil((n - pos) / batch_size), epoch - 1 + pos / n,
+                                    win_loss / win_n, win_correct / win_n, lr,
+                                    pos / max(now - t_epoch - paused_epoch, 1e-9)))
+                    win_loss = win_correct = win_n = 0.0
+                    t_report = now
+            paused += paused_epoch
+            if stop == "diverged" or pos == 0:
+                epoch -= 1
+                break
+            if pos < n:  # stopped mid-epoch: the partial epoch is not evaluated
+                epoch -= 1
+                stop = "stopped"
+                reason = f"stopped by user during epoch {epoch + 1}"
+                break
+            seconds = time.perf_counter() - t_epoch - paused_epoch
+            dev = evaluate(model, x_dev, y_dev)
+            improved = monitor.update(epoch, dev.accuracy if cfg.monitor == "dev_acc" else dev.loss, model)
+            event = EpochEnded(epoch, cfg.epochs, epoch_loss / n, epoch_correct / n, dev.loss, dev.accuracy, lr,
+                               seconds, time.perf_counter() - t_run - paused, n / seconds, monitor.state(), improved,
+                               frozen(dev.confusion), frozen(dev.proba))
+            history.append(event.record())
+            emit(event)
+            if control.stopping:
+                stop, reason = "stopped", f"stopped by user after epoch {epoch}"
+                break
+            if monitor.exhausted:
+                stop = "early-stopped"
+                reason = (f"early-stopped at epoch {epoch}, best epoch {monitor.best_epoch} "
+                          f"({cfg.monitor} did not improve for {monitor.patience} epochs)")
+                break
+    if stop == "stopped" and epoch == 0:
+        reason = "stopped by user before the first epoch ended"
+    if monitor.weights is not None:
+        model.set_weights(monitor.weights)
+    best = next((h for h in history if h["epoch"] == monitor.best_epoch), None)
+    total = time.perf_counter() - t_run - paused
+    trained = sum(h["seconds"] for h in history)
+    result = Result(model, stop, reason, epoch, monitor.best_epoch,
+                    best["dev_acc"] if best else math.nan, best["dev_loss"] if best else math.nan,
+                    total, n * len(history) / trained if trained else 0.0, history)
+    emit(Finished(result))
+    return result

@@ -1,0 +1,121 @@
+"""The model file: one .npz of arrays (never pickle) whose JSON metadata is stored inside it
+as a string array and mirrored beside it in a .json file for people to read.
+
+Loading checks the format, every shape against the spec, and a SHA-256 of the weights,
+and refuses anything else with CheckpointError (one line, naming the file).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .mlp import MLP, Spec, SpecError
+
+FORMAT = "nn-tui-model"
+VERSION = 1
+
+
+class CheckpointError(Exception):
+    """A model file that cannot be loaded, with a one-line reason."""
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def weights_digest(weights: list[np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for w in weights:
+        h.update(np.ascontiguousarray(w, dtype=np.float32).tobytes())
+    return h.hexdigest()
+
+
+def save(path: str | os.PathLike, model: MLP, meta: dict | None = None) -> Path:
+    """Write model.npz (+ model.json beside it) atomically; returns the .npz path."""
+    path = Path(path)
+    if path.suffix != ".npz":
+        path = path.with_suffix(".npz")
+    weights = [np.asarray(p, np.float32) for p in model.params]
+    info = {"format": FORMAT, "version": VERSION, "spec": model.spec.to_dict(),
+            "sha256": weights_digest(weights), **(meta or {})}
+    text = json.dumps(info, indent=2, sort_keys=True, default=_jsonable)
+    arrays = {f"p{i}": w for i, w in enumerate(weights)}
+    buffer = io.BytesIO()
+    np.savez(buffer, meta=np.array(text), **arrays)
+    atomic_write(path, buffer.getvalue())
+    atomic_write(path.with_suffix(".json"), text.encode() + b"\n")
+    return path
+
+
+def _jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot store {type(value).__name__} in model metadata")
+
+
+def load(path: str | os.PathLike) -> tuple[MLP, dict]:
+    """(model, metadata) from a file written by `save`."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except FileNotFoundError:
+        raise CheckpointError(f"{path}: no such file") from None
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise CheckpointError(f"{path}: holds Python objects (pickle), which nn-tui never loads") from None
+        raise CheckpointError(f"{path}: not an .npz model file ({e})") from None
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise CheckpointError(f"{path}: not an .npz model file ({type(e).__name__}: {e})") from None
+    if "meta" not in arrays or arrays["meta"].dtype.kind != "U" or arrays["meta"].ndim != 0:
+        raise CheckpointError(f"{path}: not an nn-tui model (no metadata inside; arrays: {', '.join(arrays) or 'none'})")
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: metadata is not valid JSON ({e})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not an nn-tui model (format {meta.get('format') if isinstance(meta, dict) else None!r})")
+    if meta.get("version") != VERSION:
+        raise CheckpointError(f"{path}: model format version {meta.get('version')}, this nn-tui reads version {VERSION}")
+    try:
+        spec = Spec.from_dict(meta["spec"])
+    except (KeyError, TypeError, SpecError) as e:
+        raise CheckpointError(f"{path}: bad architecture in metadata ({e})") from None
+    model = MLP(spec)
+    expected = model.params
+    names = [f"p{i}" for i in range(len(expected))]
+    if sorted(arrays) != sorted(names):
+        raise CheckpointError(f"{path}: has {len(arrays)} weight arrays, a {spec} network needs {len(expected)}")
+    weights = [arrays[n] for n in names]
+    for name, w, p in zip(names, weights, expected):
+        if w.shape != p.shape or w.dtype != np.float32:
+            raise CheckpointError(f"{path}: array {name} is {w.dtype} {w.shape}, the {spec} network needs float32 {p.shape}")
+        if not np.isfinite(w).all():
+            raise CheckpointError(f"{path}: array {name} holds nan or inf")
+    if meta.get("sha256") != weights_digest(weights):
+        raise CheckpointError(f"{path}: weights do not match their recorded SHA-256 (file modified or damaged)")
+    model.set_weights(weights)
+    return model, meta

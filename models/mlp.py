@@ -1,0 +1,124 @@
+"""A multilayer perceptron built from a spec: Dense -> activation (-> dropout) ... -> Dense logits."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from .layers import ACTIVATIONS, Dense, Dropout
+
+INITS = ("he", "xavier")
+
+
+class SpecError(ValueError):
+    """An architecture that cannot be built, with a one-line reason."""
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a network is: sizes, activation, weight init, dropout rate, seed."""
+
+    inputs: int = 784
+    hidden: tuple[int, ...] = (128,)
+    classes: int = 10
+    activation: str = "relu"
+    init: str = "he"
+    dropout: float = 0.0
+    seed: int = 0
+    sizes: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "sizes", (self.inputs, *self.hidden, self.classes))
+        if any(s < 1 for s in self.sizes):
+            raise SpecError(f"layer sizes must be positive, got {'-'.join(map(str, self.sizes))}")
+        if self.activation not in ACTIVATIONS:
+            raise SpecError(f"unknown activation {self.activation!r}; choose from {', '.join(ACTIVATIONS)}")
+        if self.init not in INITS:
+            raise SpecError(f"unknown init {self.init!r}; choose from {', '.join(INITS)}")
+        if not 0 <= self.dropout < 1:
+            raise SpecError(f"dropout {self.dropout} must be in [0, 1)")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("sizes")
+        d["hidden"] = list(self.hidden)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Spec":
+        known = {k: d[k] for k in ("inputs", "hidden", "classes", "activation", "init", "dropout", "seed") if k in d}
+        return cls(**known)
+
+    def __str__(self) -> str:
+        return "-".join(map(str, self.sizes))
+
+
+class MLP:
+    """Layers in order; `params` and `grads` line up one to one."""
+
+    def __init__(self, spec: Spec, dtype=np.float32):
+        self.spec = spec
+        rng = np.random.default_rng(spec.seed)
+        self.layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:])):
+            if spec.init == "he":
+                scale = np.sqrt(2.0 / fan_in)
+            else:  # xavier (Glorot normal)
+                scale = np.sqrt(2.0 / (fan_in + fan_out))
+            W = (rng.standard_normal((fan_in, fan_out)) * scale).astype(dtype)
+            self.layers.append(Dense(W, np.zeros(fan_out, dtype)))
+            if i < len(spec.hidden):
+                self.layers.append(ACTIVATIONS[spec.activation]())
+                if spec.dropout:
+                    self.layers.append(Dropout(spec.dropout, np.random.default_rng([spec.seed, i])))
+
+    @property
+    def dense(self) -> list[Dense]:
+        return [layer for layer in self.layers if isinstance(layer, Dense)]
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def grads(self) -> list[np.ndarray]:
+        return [g for layer in self.layers for g in layer.grads]
+
+    def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
+        """Logits (n, classes) for x (n, inputs); in training mode keeps what backward needs."""
+        for layer in self.layers:
+            x = layer.forward(x, train)
+        return x
+
+    def backward(self, g: np.ndarray) -> None:
+        """Fill every layer's grads from g = dLoss/dlogits (n, classes)."""
+        for layer in reversed(self.layers[1:]):
+            g = layer.backward(g)
+        self.layers[0].backward(g, need_input_grad=False)
+
+    def predict_proba(self, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+        """Class probabilities (n, classes) float32, computed in chunks."""
+        out = np.empty((len(x), self.spec.classes), np.float32)
+        for i in range(0, len(x), chunk):
+            z = self.forward(x[i:i + chunk])
+            z -= z.max(axis=1, keepdims=True)
+            np.exp(z, out=z)
+            z /= z.sum(axis=1, keepdims=True)
+            out[i:i + chunk] = z
+        return out
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predicted classes (n,) int64."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [p.copy() for p in self.params]
+
+    def set_weights(self, weights: list[np.ndarray]) -> None:
+        """Copy `weights` into the parameters in place (optimizer state keeps pointing at them)."""
+        for p, w in zip(self.params, weights):
+            p[...] = w
+
+    def n_params(self) -> int:
+        return sum(p.size for p in self.params)
