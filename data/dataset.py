@@ -85,7 +85,8 @@ def stratified_take(labels: np.ndarray, size: int, rng: np.random.Generator) -> 
         where = np.flatnonzero(shuffled == c)
         rank[where] = np.arange(len(where))
     taken = rank < quota[shuffled]
-    return order[taken], order[~taken]
+    # taking the first of each class bunches the leftovers by class near the front: reshuffle both
+    return rng.permutation(order[taken]), rng.permutation(order[~taken])
 
 
 def split_count(size: float, n: int, what: str = "dev") -> int:
@@ -109,9 +110,15 @@ def split_pool(pool: Dataset, test: Dataset, dev_size: float, seed: int, name: s
 
 
 def split_fractions(full: Dataset, dev_size: float, test_size: float, seed: int, name: str) -> Splits:
-    """One labeled set cut into train / dev / test, stratified, shuffled by `seed`."""
+    """One labeled set cut into train / dev / test, stratified, shuffled by `seed`.
+
+    Both sizes are counts, or fractions of the whole set when below 1.
+    """
     rng = np.random.default_rng(seed)
-    test, rest = stratified_take(full.y, split_count(test_size, len(full), "test"), rng)
+    n_test, n_dev = split_count(test_size, len(full), "test"), split_count(dev_size, len(full))
+    if n_test + n_dev >= len(full):
+        raise DataError(f"dev ({n_dev:,}) and test ({n_test:,}) leave no training digits out of {len(full):,}")
+    test, rest = stratified_take(full.y, n_test, rng)
     rest_set = full.subset(rest)
-    dev, train = stratified_take(rest_set.y, split_count(dev_size, len(rest_set)), rng)
+    dev, train = stratified_take(rest_set.y, n_dev, rng)
     return Splits(rest_set.subset(train), rest_set.subset(dev), full.subset(test), name)

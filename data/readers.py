@@ -6,6 +6,9 @@ DataError with a one-line message naming the file and the problem.
 from __future__ import annotations
 
 import gzip
+import re
+import warnings
+import zipfile
 import zlib
 from pathlib import Path
 
@@ -124,7 +127,7 @@ def read_csv(path: Path) -> Dataset:
             first = f.readline()
     except OSError as e:
         raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
-    fields = first.decode("utf-8", "replace").strip().split(",")
+    fields = first.decode("utf-8-sig", "replace").strip().split(",")  # -sig: Excel's byte-order mark
     has_header = not fields[0].strip().lstrip("-").isdigit()
     if has_header:
         names = [c.strip().strip('"') for c in fields]
@@ -139,37 +142,54 @@ def read_csv(path: Path) -> Dataset:
         labeled = len(fields) == PIXELS + 1
     width = PIXELS + labeled
     try:
-        table = np.loadtxt(path, delimiter=",", skiprows=int(has_header), dtype=np.int32, comments=None, ndmin=2)
-    except ValueError:
-        table = None
-    if table is None or table.shape[1] != width or table.size and (table.min() < 0 or table.max() > 255
-                                                                    or labeled and table[:, 0].max() >= CLASSES):
-        _diagnose_csv(path, width, labeled, has_header)
-        raise DataError(f"{path}: not a digit CSV of {width} columns")  # diagnose found nothing specific
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's "input contained no data": reported below instead
+            table = np.loadtxt(path, delimiter=",", skiprows=int(has_header), dtype=np.int32, comments=None, ndmin=2)
+    except ValueError as e:
+        hint = re.search(r"at row (\d+)", str(e))
+        _diagnose_csv(path, width, labeled, has_header, int(hint.group(1)) - 2 if hint else 0)
+        raise DataError(f"{path}: not a digit CSV of {width} columns ({e})") from None
     if len(table) == 0:
         raise DataError(f"{path}: no rows after the header")
+    if table.shape[1] != width:
+        _diagnose_csv(path, width, labeled, has_header)
+    bad_rows = np.flatnonzero(((table < 0) | (table > 255)).any(axis=1) | (labeled & (table[:, 0] >= CLASSES)))
+    if len(bad_rows):
+        _diagnose_csv(path, width, labeled, has_header, int(bad_rows[0]))
     images = table[:, -PIXELS:].astype(np.uint8).reshape(-1, SIDE, SIDE)
     return Dataset(images, table[:, 0].astype(np.uint8) if labeled else None)
 
 
-def _diagnose_csv(path: Path, width: int, labeled: bool, has_header: bool) -> None:
-    """Walk the file line by line and raise DataError for the first bad row."""
-    with open(path, "rb") as f:
-        for number, line in enumerate(f, start=1):
-            if number == 1 and has_header or not line.strip():
-                continue
-            cells = line.decode("utf-8", "replace").strip().split(",")
-            if len(cells) != width:
-                raise DataError(f"{path}: line {number}: {len(cells)} columns, expected {width}")
-            for col, cell in enumerate(cells):
-                try:
-                    value = int(cell)
-                except ValueError:
-                    raise DataError(f"{path}: line {number}, column {col + 1}: {cell.strip()[:20]!r} is not a whole number") from None
-                if labeled and col == 0 and not 0 <= value < CLASSES:
-                    raise DataError(f"{path}: line {number}: label {value} is outside 0-9")
-                if not 0 <= value <= 255:
-                    raise DataError(f"{path}: line {number}, column {col + 1}: pixel {value} is outside 0-255")
+def _diagnose_csv(path: Path, width: int, labeled: bool, has_header: bool, skip: int = 0) -> None:
+    """Walk the file and raise DataError for the first bad row.
+
+    `skip` data rows are passed over unparsed (a hint from the fast reader); if nothing
+    is wrong after them the walk starts again from the top.
+    """
+    for start in ((skip, 0) if skip > 0 else (0,)):
+        row = 0
+        with open(path, "rb") as f:
+            for number, line in enumerate(f, start=1):
+                if number == 1 and has_header or not line.strip():
+                    continue
+                row += 1
+                if row > start:
+                    _check_row(path, number, line, width, labeled)
+
+
+def _check_row(path: Path, number: int, line: bytes, width: int, labeled: bool) -> None:
+    cells = line.decode("utf-8", "replace").strip().split(",")
+    if len(cells) != width:
+        raise DataError(f"{path}: line {number}: {len(cells)} columns, expected {width}")
+    for col, cell in enumerate(cells):
+        try:
+            value = int(cell)
+        except ValueError:
+            raise DataError(f"{path}: line {number}, column {col + 1}: {cell.strip()[:20]!r} is not a whole number") from None
+        if labeled and col == 0 and not 0 <= value < CLASSES:
+            raise DataError(f"{path}: line {number}: label {value} is outside 0-9")
+        if not 0 <= value <= 255:
+            raise DataError(f"{path}: line {number}, column {col + 1}: pixel {value} is outside 0-255")
 
 
 # -- .npz -------------------------------------------------------------------
@@ -206,6 +226,8 @@ def _npz_labels(array: np.ndarray, where: str) -> np.ndarray:
 def read_npz(path: Path) -> tuple[Dataset, Dataset]:
     """(train, test) from an .npz with x_train, y_train, x_test, y_test (the Keras mnist.npz layout)."""
     path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):  # else np.load tries it as a pickle and says so
+        raise DataError(f"{path}: not an .npz (zip) archive")
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z.files]

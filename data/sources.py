@@ -89,6 +89,8 @@ def read_source(source: Source) -> tuple[Dataset, Dataset]:
     """(train, test) of a named source, every file checked against its published digest."""
     directory = source.directory()
     if not source.is_present():
+        if source.bundled:  # `nn-tui data download` does nothing for a bundled source
+            raise DataError(f"{directory}: the bundled {source.name} files are missing; reinstall nn-tui")
         raise DataError(f"{source.name} is not downloaded yet: run `nn-tui data download {source.name}`")
     content = []
     for remote in source.files:
