@@ -1,6 +1,7 @@
 """Every training setting, its range, and whether it can change while a run is going."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields, replace
 
 from models import Spec
@@ -35,6 +36,8 @@ class Field:
             return
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{flag} {value!r} is not a number")
+        if not math.isfinite(value):  # nan passes every comparison below
+            raise ConfigError(f"{flag} {value!r} is not a finite number")
         if self.integer and not float(value).is_integer():
             raise ConfigError(f"{flag} {value:g} must be a whole number")
         if self.low is not None and (value < self.low or self.open_low and value == self.low):
@@ -101,6 +104,8 @@ class TrainConfig:
         object.__setattr__(self, "hidden", parse_hidden(self.hidden))
         for name, f in FIELDS.items():
             f.check(getattr(self, name))
+            if f.integer:  # 3.0 passes the check; the loop needs 3
+                object.__setattr__(self, name, int(getattr(self, name)))
         from .augment import parse_augment  # validates the text
 
         parse_augment(self.augment)

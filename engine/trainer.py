@@ -70,6 +70,16 @@ class Monitor:
                              self.best_epoch, self.bad, self.patience)
 
 
+def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, int]:
+    """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if loss is not finite."""
+    z = model.forward(xb, train=True)
+    loss, correct = softmax_cross_entropy(z, yb)
+    if math.isfinite(loss):
+        model.backward(z)
+        opt.update(lr)
+    return loss, correct
+
+
 def make_optimizer(model: MLP, cfg: TrainConfig):
     decay = [p.ndim == 2 for p in model.params]
     return OPTIMIZERS[cfg.optimizer](model.params, model.grads, decay, momentum=cfg.momentum, l2=cfg.l2)
@@ -83,7 +93,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     Never touches a test set. Emits events to `listener`; obeys `control` between batches.
     The best weights by `cfg.monitor` on the dev set are restored at the end.
     """
-    emit = listener or (lambda event: None)
+    emit = listener if listener is not None else (lambda event: None)
     control = control or Control()
     rng = np.random.default_rng([cfg.seed, 1])
     augment = Augmenter(parse_augment(cfg.augment), np.random.default_rng([cfg.seed, 2])) if cfg.augment else None
@@ -91,6 +101,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     weights = [p for p in model.params if p.ndim == 2]
     base_lr, batch_size = cfg.lr, cfg.batch_size
     monitor = Monitor(cfg.monitor, cfg.patience, cfg.min_delta)
+    initial = model.get_weights()  # put back if the run diverges before any epoch is evaluated
     n, history = len(x), []
     stop, reason, epoch = "max-epochs", f"max epochs ({cfg.epochs}) reached", 0
     emit(RunStarted(cfg.to_dict(), str(model.spec), n, len(x_dev), math.ceil(n / batch_size)))
@@ -132,14 +143,11 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     xb = x_buf[m] = np.empty((m, x.shape[1]), x.dtype)
                 np.take(x, idx, axis=0, out=xb)
                 yb = y[idx]
-                z = model.forward(augment(xb) if augment else xb, train=True)
-                loss, correct = softmax_cross_entropy(z, yb)
+                lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every, cfg.decay_rate)
+                loss, correct = step(model, opt, augment(xb) if augment else xb, yb, lr)
                 if not math.isfinite(loss):
                     stop, reason = "diverged", f"diverged: loss became {loss} at epoch {epoch}, batch {batch}"
                     break
-                model.backward(z)
-                lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every, cfg.decay_rate)
-                opt.update(lr)
                 if cfg.max_norm:
                     clip_norms(weights, cfg.max_norm)
                 epoch_loss += loss * m
@@ -157,6 +165,8 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
             paused += paused_epoch
             if stop == "diverged" or pos == 0:
                 epoch -= 1
+                if pos == 0 and control.stopping:  # stopped (perhaps while paused) before this epoch's first batch
+                    stop, reason = "stopped", f"stopped by user after epoch {epoch}"
                 break
             if pos < n:  # stopped mid-epoch: the partial epoch is not evaluated
                 epoch -= 1
@@ -183,6 +193,8 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
         reason = "stopped by user before the first epoch ended"
     if monitor.weights is not None:
         model.set_weights(monitor.weights)
+    elif stop == "diverged":  # no epoch to go back to: the weights that blew up may be inf or nan
+        model.set_weights(initial)
     best = next((h for h in history if h["epoch"] == monitor.best_epoch), None)
     total = time.perf_counter() - t_run - paused
     trained = sum(h["seconds"] for h in history)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .mlp import MLP, Spec, SpecError
+from .mlp import MLP, Spec
 
 FORMAT = "nn-tui-model"
 VERSION = 1
@@ -79,6 +79,8 @@ def _jsonable(value):
 def load(path: str | os.PathLike) -> tuple[MLP, dict]:
     """(model, metadata) from a file written by `save`."""
     path = Path(path)
+    if path.is_file() and not zipfile.is_zipfile(path):  # np.load would call it pickle, or return an .npy array
+        raise CheckpointError(f"{path}: not an .npz model file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
@@ -90,6 +92,9 @@ def load(path: str | os.PathLike) -> tuple[MLP, dict]:
         raise CheckpointError(f"{path}: not an .npz model file ({e})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as e:
         raise CheckpointError(f"{path}: not an .npz model file ({type(e).__name__}: {e})") from None
+    odd = [k for k, a in arrays.items() if not isinstance(a, np.ndarray)]  # zip members that are not .npy
+    if odd:
+        raise CheckpointError(f"{path}: not an .npz model file (member {odd[0]!r} is not a NumPy array)")
     if "meta" not in arrays or arrays["meta"].dtype.kind != "U" or arrays["meta"].ndim != 0:
         raise CheckpointError(f"{path}: not an nn-tui model (no metadata inside; arrays: {', '.join(arrays) or 'none'})")
     try:
@@ -102,20 +107,20 @@ def load(path: str | os.PathLike) -> tuple[MLP, dict]:
         raise CheckpointError(f"{path}: model format version {meta.get('version')}, this nn-tui reads version {VERSION}")
     try:
         spec = Spec.from_dict(meta["spec"])
-    except (KeyError, TypeError, SpecError) as e:
+    except (KeyError, TypeError, ValueError) as e:  # SpecError is a ValueError; so is int("abc")
         raise CheckpointError(f"{path}: bad architecture in metadata ({e})") from None
-    model = MLP(spec)
-    expected = model.params
-    names = [f"p{i}" for i in range(len(expected))]
+    shapes = [s for a, b in zip(spec.sizes[:-1], spec.sizes[1:]) for s in ((a, b), (b,))]
+    names = [f"p{i}" for i in range(len(shapes))]
     if sorted(arrays) != sorted(names):
-        raise CheckpointError(f"{path}: has {len(arrays)} weight arrays, a {spec} network needs {len(expected)}")
+        raise CheckpointError(f"{path}: has {len(arrays)} weight arrays, a {spec} network needs {len(shapes)}")
     weights = [arrays[n] for n in names]
-    for name, w, p in zip(names, weights, expected):
-        if w.shape != p.shape or w.dtype != np.float32:
-            raise CheckpointError(f"{path}: array {name} is {w.dtype} {w.shape}, the {spec} network needs float32 {p.shape}")
+    for name, w, shape in zip(names, weights, shapes):  # checked before any network is built
+        if w.shape != shape or w.dtype != np.float32:
+            raise CheckpointError(f"{path}: array {name} is {w.dtype} {w.shape}, the {spec} network needs float32 {shape}")
         if not np.isfinite(w).all():
             raise CheckpointError(f"{path}: array {name} holds nan or inf")
     if meta.get("sha256") != weights_digest(weights):
         raise CheckpointError(f"{path}: weights do not match their recorded SHA-256 (file modified or damaged)")
+    model = MLP(spec)
     model.set_weights(weights)
     return model, meta

@@ -2,8 +2,9 @@
 
 Shapes: x (n, i) -> (n, o). In training mode a layer keeps what its backward needs
 and writes into buffers it owns, reused while the batch size stays the same, so a
-training step allocates nothing large. Activations and dropout work in place on
-their input; the Dense layer below them never needs its output again.
+training step allocates nothing large. Activations work in place on their input;
+the Dense layer below them never needs its output again. Dropout writes into a buffer
+of its own: the activation below it keeps its output for backward (tanh, sigmoid).
 """
 from __future__ import annotations
 
@@ -48,7 +49,8 @@ class Dense(Layer):
 
 class ReLU(Layer):
     def forward(self, z, train=False):
-        self.a = np.maximum(z, 0, out=z)
+        np.maximum(z, 0, out=z)
+        self.a = z if train else None  # backward needs the output; evaluation keeps nothing
         return z
 
     def backward(self, g):
@@ -60,7 +62,9 @@ class LeakyReLU(Layer):
         self.slope = slope
 
     def forward(self, z, train=False):
-        self.a = np.maximum(z, np.multiply(z, self.slope, out=self._buf("_tmp", z.shape, z.dtype)), out=z)
+        scaled = np.multiply(z, self.slope, out=self._buf("_tmp", z.shape, z.dtype) if train else None)
+        np.maximum(z, scaled, out=z)
+        self.a = z if train else None
         return z
 
     def backward(self, g):
@@ -73,7 +77,8 @@ class LeakyReLU(Layer):
 
 class Tanh(Layer):
     def forward(self, z, train=False):
-        self.a = np.tanh(z, out=z)
+        np.tanh(z, out=z)
+        self.a = z if train else None
         return z
 
     def backward(self, g):
@@ -89,7 +94,7 @@ class Sigmoid(Layer):
         np.tanh(z, out=z)
         z += 1
         z *= 0.5
-        self.a = z
+        self.a = z if train else None
         return z
 
     def backward(self, g):
@@ -112,7 +117,7 @@ class Dropout(Layer):
         u = self.rng.random(x.shape, dtype=np.float32, out=self._buf("_u", x.shape, np.float32))
         mask = np.less(u, keep, out=self._buf("_keep", x.shape, bool))
         self.mask = np.multiply(mask, x.dtype.type(1 / keep), out=self._buf("_mask", x.shape, x.dtype))
-        return np.multiply(x, self.mask, out=x)
+        return np.multiply(x, self.mask, out=self._buf("_out", x.shape, x.dtype))
 
     def backward(self, g):
         return g if self.mask is None else np.multiply(g, self.mask, out=g)
