@@ -1,0 +1,20 @@
+"""`nn-tui` with no command: build the app from the command-line flags and run it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .options import config_from_args
+
+
+def run_app(args) -> int:
+    import models
+
+    from .app import make_app
+
+    cfg = config_from_args(args)
+    model_path = Path(args.model) if args.model else None
+    if model_path is not None:
+        models.load(model_path)  # refuse a bad file before the screen opens
+    app = make_app(cfg, runs_root=Path(args.out) if args.out else None, model_path=model_path)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,63 @@
+"""The `nn-tui` command: the app by default, headless subcommands for everything else."""
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import metadata
+
+from .options import add_train_options
+
+COMMANDS = ("data", "train", "eval", "predict", "bench", "search", "runs", "compare", "plot", "serve")
+
+
+def version() -> str:
+    try:
+        return metadata.version("nn-tui")
+    except metadata.PackageNotFoundError:
+        return "0.1.0 (not installed)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import cmd_bench, cmd_data, cmd_model, cmd_serve, cmd_train
+
+    parser = argparse.ArgumentParser(
+        prog="nn-tui",
+        description="Train a from-scratch NumPy neural network on handwritten digits, live in the terminal. "
+                    "With no command, opens the app (all training settings below apply to it).",
+        epilog="Keys in the app: t train, space pause, s stop, e edit settings, ? help, q quit. "
+               "Run `nn-tui COMMAND --help` for each command.")
+    parser.add_argument("--version", action="version", version=f"nn-tui {version()}")
+    parser.add_argument("--model", metavar="FILE", help="open a saved model (.npz) in the app to view its predictions")
+    parser.add_argument("--out", metavar="DIR", help="runs directory (default: the user data directory, or $NN_TUI_RUNS_DIR)")
+    add_train_options(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in (cmd_data, cmd_train, cmd_model, cmd_bench, cmd_serve):
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from data import DataError
+    from engine import ConfigError
+    from models import CheckpointError, SpecError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command is None:
+            from .app_main import run_app
+
+            return run_app(args)
+        return args.run(args) or 0
+    except (DataError, ConfigError, CheckpointError, SpecError) as e:
+        print(f"nn-tui: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("nn-tui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

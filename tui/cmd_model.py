@@ -1,0 +1,118 @@
+"""`nn-tui eval MODEL` and `nn-tui predict MODEL`: what a saved model does on the test split."""
+from __future__ import annotations
+
+import numpy as np
+from rich.columns import Columns
+from rich.table import Table
+from rich.text import Text
+
+from .console import console, load_data, pct, use_color
+from .render import digit_text
+
+
+def register(sub) -> None:
+    ev = sub.add_parser("eval", help="accuracy, loss, confusion matrix and per-class table of a saved model",
+                        description="Evaluate a saved model on the test split of its dataset (or --data).")
+    ev.add_argument("model", help="model file (.npz) written by nn-tui")
+    ev.add_argument("--data", help="dataset (default: the one the model was trained on)")
+    ev.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    ev.set_defaults(run=run_eval)
+    pr = sub.add_parser("predict", help="test digits drawn in the terminal with the model's guesses",
+                        description="Draw test digits with their true label, the model's prediction and its probability.")
+    pr.add_argument("model", help="model file (.npz) written by nn-tui")
+    pr.add_argument("--data", help="dataset (default: the one the model was trained on)")
+    pr.add_argument("--count", type=int, default=8, help="how many digits (default 8)")
+    pr.add_argument("--errors", action="store_true", help="only digits the model gets wrong, most confident first")
+    pr.add_argument("--seed", type=int, default=None, help="which random sample (default: a new one each time)")
+    pr.add_argument("--image", metavar="FILE", help="predict one image file instead (PGM, or PNG with the image extra)")
+    pr.set_defaults(run=run_predict)
+
+
+def load_model_and_data(args, con):
+    import models
+
+    model, meta = models.load(args.model)
+    cfg = meta.get("config", {})
+    name = args.data or meta.get("data") or "mnist"
+    splits = load_data(name, cfg.get("dev_size", 5000), cfg.get("seed", 0), con)
+    return model, meta, splits
+
+
+def run_eval(args) -> int:
+    import json
+
+    from engine import evaluate, per_class
+
+    con = console()
+    model, meta, splits = load_model_and_data(args, con)
+    ev = evaluate(model, splits.test.x, splits.test.y)
+    stats = per_class(ev.confusion)
+    if args.json:
+        print(json.dumps({"model": args.model, "data": splits.name, "test_accuracy": ev.accuracy, "test_loss": ev.loss,
+                          "confusion": ev.confusion.tolist(), **{k: v.tolist() for k, v in stats.items()}}))
+        return 0
+    con.print(f"[bold]{args.model}[/]  {model.spec} {model.spec.activation}  on {splits.name} test split "
+              f"({len(splits.test):,} digits)")
+    con.print(f"accuracy [bold]{pct(ev.accuracy)}[/]   loss {ev.loss:.4f}   errors {int((ev.pred != splits.test.y).sum()):,}")
+    con.print(confusion_table(ev.confusion))
+    table = Table("class", "precision", "recall", "F1", "support", title="Per class", title_justify="left")
+    for c in range(len(ev.confusion)):
+        table.add_row(str(c), pct(stats["precision"][c]), pct(stats["recall"][c]), f"{stats['f1'][c]:.4f}",
+                      f"{int(stats['support'][c]):,}")
+    con.print(table)
+    return 0
+
+
+def confusion_table(conf: np.ndarray) -> Table:
+    """Counts, rows = true class, columns = predicted; the diagonal green, errors shaded by rate."""
+    table = Table(title="Confusion matrix (rows: true, columns: predicted)", title_justify="left")
+    table.add_column("true", justify="right", style="bold")
+    for c in range(len(conf)):
+        table.add_column(str(c), justify="right")
+    table.add_column("recall", justify="right")
+    for r, row in enumerate(conf):
+        total = row.sum()
+        cells = []
+        for c, n in enumerate(row):
+            rate = n / total if total else 0
+            style = "green" if r == c else ("bold red" if rate >= 0.02 else "red" if rate >= 0.005 else "dim" if n == 0 else "")
+            cells.append(Text(f"{n:,}", style=style))
+        table.add_row(str(r), *cells, pct(row[r] / total if total else 0))
+    return table
+
+
+def caption(true: int | None, pred: int, prob: float) -> Text:
+    if true is None:
+        return Text(f"→ {pred}  {pct(prob)}")
+    ok = true == pred
+    return Text(f"{true} → {pred}  {pct(prob)}" + ("" if ok else " ✗"), style="green" if ok else "bold red")
+
+
+def run_predict(args) -> int:
+    con = console()
+    if args.image:
+        from .cmd_image import predict_image
+
+        return predict_image(args, con)
+    model, meta, splits = load_model_and_data(args, con)
+    test = splits.test
+    proba = model.predict_proba(test.x)
+    pred = proba.argmax(axis=1)
+    if args.errors:
+        wrong = np.flatnonzero(pred != test.y)
+        order = wrong[np.argsort(-proba[wrong, pred[wrong]], kind="stable")]
+        chosen = order[: args.count]
+        con.print(f"{len(wrong):,} of {len(test):,} test digits are wrong; the {len(chosen)} most confident mistakes:")
+    else:
+        rng = np.random.default_rng(args.seed)
+        chosen = rng.choice(len(test), size=min(args.count, len(test)), replace=False)
+    color = use_color(con)
+    cells = []
+    for i in chosen:
+        picture = digit_text(test.images[i], color)
+        picture.append("\n")
+        picture.append_text(caption(int(test.y[i]), int(pred[i]), float(proba[i, pred[i]])))
+        cells.append(picture)
+    con.print(Columns(cells, padding=(0, 2)))
+    con.print(Text("caption: true → predicted  probability", style="dim"))
+    return 0

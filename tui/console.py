@@ -1,0 +1,54 @@
+"""Shared pieces of the headless commands: consoles, loading data with a spinner, colour."""
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def use_color(con: Console) -> bool:
+    return con.color_system is not None and not os.environ.get("NO_COLOR")
+
+
+def load_data(name: str, dev_size: float, seed: int, con: Console):
+    """data.load with a spinner on the console, downloading a named source first if needed."""
+    import data
+
+    source = data.SOURCES.get(name)
+    if source is not None and not source.is_present():
+        download_with_progress(source, con)
+    with con.status(f"Loading {name}...", spinner="dots"):
+        splits = data.load(name, dev_size, seed)
+        for _, d in splits.items():
+            d.x  # convert to float32 once, here
+    return splits
+
+
+def download_with_progress(source, con: Console) -> None:
+    import data
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=con, transient=False) as progress:
+        tasks: dict[str, int] = {}
+
+        def report(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(name, total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        data.download(source, report)
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def die(message: str) -> int:
+    print(f"nn-tui: error: {message}", file=sys.stderr)
+    return 1

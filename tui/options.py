@@ -1,0 +1,47 @@
+"""Training options shared by `nn-tui`, `nn-tui train` and `nn-tui search`."""
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+
+from engine import FIELDS, TrainConfig
+
+DEFAULTS = TrainConfig()
+TYPES = {f.name: f.type for f in fields(TrainConfig)}
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def describe(name: str) -> str:
+    """Help text: what the setting is, its range and its default."""
+    default = getattr(DEFAULTS, name)
+    if name == "hidden":
+        return f"hidden layer sizes, e.g. 128 or 256,128 (default {','.join(map(str, default))})"
+    if name == "data":
+        return "source name (mnist, fashion-mnist, kmnist) or a path: MNIST directory, Kaggle .csv, .npz (default mnist)"
+    if name == "augment":
+        return "augmentation, e.g. shift,rotate,noise or shift=2,rotate=10,noise=0.1 (default off)"
+    f = FIELDS[name]
+    return f"{f.help}; {f.range_text()} (default {default:g})" if not f.choices else f"{f.help}: {f.range_text()} (default {default})"
+
+
+def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> None:
+    """One --flag per TrainConfig field; with multi=True numbers may be comma lists (for search)."""
+    group = parser.add_argument_group("training settings")
+    for f in fields(TrainConfig):
+        kind = "str" if f.name in ("data", "augment", "hidden") or f.name in FIELDS and FIELDS[f.name].choices else TYPES[f.name]
+        metavar = f.name.upper().replace("_", "-")
+        if multi and f.name != "data":
+            group.add_argument(flag(f.name), dest=f.name, default=None, metavar=metavar + "[,...]",
+                               help=describe(f.name) + ("; several values separated by ';'" if f.name in ("hidden", "augment") else ""))
+        else:
+            convert = {"int": int, "float": float}.get(kind, str)
+            group.add_argument(flag(f.name), dest=f.name, type=convert, default=None, metavar=metavar, help=describe(f.name))
+
+
+def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
+    """The TrainConfig the flags ask for (flags not given keep `base`'s values); ConfigError if invalid."""
+    chosen = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    return (base or DEFAULTS).replace(**chosen)

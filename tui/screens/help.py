@@ -1,0 +1,46 @@
+"""The help screen: every key and what it does."""
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = [
+    ("t", "start training (a new run when the last one has ended)"),
+    ("space", "pause / resume training"),
+    ("s", "stop training; the best model so far is kept and saved in the run directory"),
+    ("e", "edit settings: live ones (lr, l2, momentum, batch size) apply at the next batch"),
+    ("n", "new run: clear the dashboard and start again from fresh weights"),
+    ("w", "save the current model to a file"),
+    ("o", "open a saved model to view its predictions"),
+    ("d", "next sample of digits"),
+    ("m", "mistakes only: show just the digits the network gets wrong"),
+    ("v", "next panel (confusion, digits, settings) when the window is small"),
+    ("c", "focus the confusion matrix: arrows pick a cell, enter lists its digits"),
+    ("?", "this help"),
+    ("q", "quit (stops training cleanly, keeping the best model)"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,q,question_mark", "close", "close")]
+
+    def __init__(self, keys=KEYS):
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        table = Table("key", "what it does", box=None, padding=(0, 2), title="nn-tui keys", title_justify="left")
+        for key, text in self.keys:
+            table.add_row(f"[b]{key}[/b]", text)
+        with VerticalScroll(id="help"):
+            yield Static(table)
+            yield Static("\nCharts: grey = running mean of recent batches, ● train per epoch, ◆ dev per epoch. "
+                         "Digits: true → predicted and the network's probability; ✗ marks a mistake. "
+                         "Escape closes this help.", classes="dim")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,78 @@
+"""The early-stopping and run status panel."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+STATE_STYLE = {"loading": "yellow", "idle": "cyan", "training": "bold green", "paused": "bold yellow",
+               "finished": "bold cyan", "stopping": "yellow", "error": "bold red", "model": "bold magenta"}
+
+
+@dataclass
+class RunStatus:
+    state: str = "loading"
+    epoch: int = 0
+    epochs: int = 0
+    progress: float = 0.0  # epochs done as a float
+    lr: float = 0.0
+    samples_per_sec: float = 0.0
+    elapsed: float = 0.0
+    monitor: str = "dev_acc"
+    best: float | None = None
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    patience: int = 0
+    last: dict = field(default_factory=dict)  # train/dev loss/acc of the last epoch
+    reason: str = ""
+    note: str = ""  # e.g. the model file being viewed
+
+
+def fmt_time(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
+
+
+class StatusPanel(Static):
+    """State, epoch, learning rate, early stopping, speed, last metrics, why the run ended."""
+
+    def show(self, st: RunStatus) -> None:
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="dim", no_wrap=True)
+        grid.add_column(overflow="fold")
+        state = Text(st.state, style=STATE_STYLE.get(st.state, ""))
+        if st.epochs:
+            state.append(f" {min(st.epoch, st.epochs)}/{st.epochs}")
+        grid.add_row("state", state)
+        if st.epochs:
+            done = min(st.progress / st.epochs, 1.0)
+            width = 14
+            grid.add_row("progress", Text("█" * round(done * width) + "░" * (width - round(done * width))
+                                          + f" {100 * done:3.0f}%"))
+        grid.add_row("time", f"{fmt_time(st.elapsed)} · {speed(st.samples_per_sec)}" if st.elapsed else "-")
+        grid.add_row("lr", f"{st.lr:.4g}" if st.lr else "-")
+        label = "best acc" if st.monitor == "dev_acc" else "best loss"
+        if st.best is not None and st.best_epoch:
+            best = f"{100 * st.best:.2f}%" if st.monitor == "dev_acc" else f"{st.best:.4f}"
+            grid.add_row(label, f"{best} @ epoch {st.best_epoch}")
+        else:
+            grid.add_row(label, "-")
+        if st.patience:
+            warn = st.bad_epochs and st.bad_epochs >= st.patience - 1
+            grid.add_row("patience", Text(f"{st.bad_epochs}/{st.patience} used", style="bold red" if warn else ""))
+        else:
+            grid.add_row("patience", "off")
+        if st.last:
+            grid.add_row("train", f"{100 * st.last['train_acc']:.2f}%  {st.last['train_loss']:.4f}")
+            grid.add_row("dev", f"{100 * st.last['dev_acc']:.2f}%  {st.last['dev_loss']:.4f}")
+        if st.reason:
+            grid.add_row("ended", Text(st.reason, style="yellow" if "diverged" not in st.reason else "bold red"))
+        if st.note:
+            grid.add_row("", Text(st.note, style="dim"))
+        self.update(grid)
+
+
+def speed(samples_per_sec: float) -> str:
+    return f"{samples_per_sec / 1000:.1f}k/s" if samples_per_sec >= 1000 else f"{samples_per_sec:.0f}/s"
