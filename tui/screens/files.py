@@ -14,6 +14,7 @@ from textual.widgets.option_list import Option
 class SaveScreen(ModalScreen[Path | None]):
     """Asks where to save; dismisses with the path, or None."""
 
+    AUTO_FOCUS = "#path"  # the app sets AUTO_FOCUS = None, which modal screens inherit: focus the path to type it
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
     def __init__(self, default: Path):
@@ -37,6 +38,7 @@ class SaveScreen(ModalScreen[Path | None]):
 class OpenScreen(ModalScreen[Path | None]):
     """Pick a model from recent runs or type a path; dismisses with the path, or None."""
 
+    AUTO_FOCUS = "#path"
     BINDINGS = [Binding("escape", "cancel", "cancel")]
 
     def __init__(self, recent: list[tuple[Path, str]]):

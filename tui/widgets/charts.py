@@ -58,13 +58,17 @@ class MetricChart(PlotextPlot):
         width = max(self.size.width, 20)
         last = max([self.epochs, *(e for e, _ in self.dev), *(self.batch_x[-1:] or [0])])
         plt.xlim(0, max(last, 1))
+        # the legend takes three rows at the top left, where a run's first epochs are drawn: only on tall charts
+        legend = self.size.height >= 14
         if self.batch_x:
             xs, ys = thin(self.batch_x, self.batch_y, 2 * width)
-            plt.plot(xs, ys, marker="braille", color="gray", label="batches")
+            plt.plot(xs, ys, marker="braille", color="gray", label="batches" if legend else None)
         if self.train:
-            plt.plot([e for e, _ in self.train], [v for _, v in self.train], marker="●", color="cyan", label="train")
+            plt.plot([e for e, _ in self.train], [v for _, v in self.train], marker="●", color="cyan",
+                     label="train" if legend else None)
         if self.dev:
-            plt.plot([e for e, _ in self.dev], [v for _, v in self.dev], marker="◆", color="orange", label="dev")
+            plt.plot([e for e, _ in self.dev], [v for _, v in self.dev], marker="◆", color="orange",
+                     label="dev" if legend else None)
         # y range from the settled part: skip the first tenth of batch points, whose early values squash the rest
         settled = self.batch_y[len(self.batch_y) // 10:] if len(self.batch_y) >= 20 else self.batch_y
         values = settled + [v for _, v in self.train + self.dev]
