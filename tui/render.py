@@ -63,3 +63,48 @@ def bar(value: float, width: int = 20) -> str:
     full = int(cells)
     rest = "▏▎▍▌▋▊▉"[int((cells - full) * 7) - 1] if cells - full >= 1 / 7 else ""
     return ("█" * full + rest).ljust(width)
+
+
+def proba_text(proba: np.ndarray, width: int = 12, color: bool = True, mark: int | None = None) -> Text:
+    """Ten lines `d ████▌   97.3%`, one per class; the likeliest (or `mark`) in bold."""
+    best = int(np.argmax(proba)) if mark is None else mark
+    text = Text(no_wrap=True, overflow="crop")
+    for c, p in enumerate(proba):
+        style = "bold green" if c == best and color else "bold" if c == best else ""
+        text.append(f"{c} ", style="bold" if c == best else "")
+        text.append(bar(float(p), width), style=style or ("cyan" if color else ""))
+        text.append(f" {100 * float(p):5.1f}%\n", style=style)
+    text.rstrip()
+    return text
+
+
+def _signed_style(v: float) -> str:
+    """A colour for v in [-1, 1]: blue for positive, orange-red for negative, black for zero."""
+    a = min(abs(v), 1.0) ** 0.7  # lift the faint weights a little so the shape shows
+    if v >= 0:
+        return f"rgb({int(40 * a)},{int(150 * a)},{int(255 * a)})"
+    return f"rgb({int(255 * a)},{int(90 * a)},{int(30 * a)})"
+
+
+SIGNED_RAMP = "=-. +*#"  # strong negative ... zero ... strong positive, without colour
+
+
+def signed_text(image: np.ndarray, color: bool = True) -> Text:
+    """A (h, w) float image of signed values (weights) as half-block cells, scaled by its largest |value|."""
+    img = np.asarray(image, np.float64)
+    scale = float(np.abs(img).max()) or 1.0
+    img = img / scale
+    if img.shape[0] % 2:
+        img = np.vstack([img, np.zeros((1, img.shape[1]))])
+    text = Text(no_wrap=True, overflow="crop")
+    mid = len(SIGNED_RAMP) // 2
+    for top, bottom in zip(img[0::2], img[1::2]):
+        if color:
+            for t, b in zip(top, bottom):
+                text.append("▀", style=f"{_signed_style(t)} on {_signed_style(b)}")
+        else:
+            mean = (top + bottom) / 2
+            text.append("".join(SIGNED_RAMP[mid + int(np.clip(np.rint(v * mid), -mid, mid))] for v in mean))
+        text.append("\n")
+    text.rstrip()
+    return text

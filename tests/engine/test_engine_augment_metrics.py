@@ -76,16 +76,26 @@ def test_zero_strengths_leave_images_unchanged():
 
 
 def test_shift_moves_the_centre_of_mass_by_the_drawn_offset():
+    # shift alone: whole-pixel offsets drawn as integers in [-3, 3]
     x, strength = blobs(30), 3.0
     out = Augmenter({"shift": strength}, np.random.default_rng(5))(x)
+    dy, dx = np.random.default_rng(5).integers(-3, 4, (2, len(x)))  # the same draws
+    (r0, c0), (r1, c1) = centre_of_mass(x), centre_of_mass(out)
+    np.testing.assert_allclose(r1 - r0, dy, atol=1e-4)
+    np.testing.assert_allclose(c1 - c0, dx, atol=1e-4)
+    assert np.abs(r1 - r0).max() > 1  # it really moved something
+    np.testing.assert_allclose(out.sum(axis=1), x.sum(axis=1), rtol=1e-4)  # nothing lost off the edge
+
+
+def test_shift_with_rotation_moves_by_subpixel_offsets():
+    x, strength = blobs(30), 3.0
+    out = Augmenter({"shift": strength, "rotate": 1e-6}, np.random.default_rng(5))(x)
     replay = np.random.default_rng(5)  # the same draws, in the Augmenter's order: angle, then (dy, dx)
     replay.uniform(0, 0, len(x))
     dy, dx = replay.uniform(-strength, strength, (2, len(x)))
     (r0, c0), (r1, c1) = centre_of_mass(x), centre_of_mass(out)
     np.testing.assert_allclose(r1 - r0, dy, atol=0.05)
     np.testing.assert_allclose(c1 - c0, dx, atol=0.05)
-    assert np.abs(r1 - r0).max() > 1  # it really moved something
-    np.testing.assert_allclose(out.sum(axis=1), x.sum(axis=1), rtol=1e-4)  # nothing lost off the edge
 
 
 def test_rotation_keeps_the_centre_and_the_ink():

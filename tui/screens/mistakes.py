@@ -1,0 +1,83 @@
+"""The digits of one confusion-matrix cell (true t, predicted p): a list, most confident mistakes first,
+and the highlighted one drawn large with its three likeliest classes."""
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Static
+
+from engine.inspect import cell, top
+
+from ..render import bar, digit_text
+from .explore import ExploreScreen
+
+
+class MistakesScreen(ExploreScreen):
+    """Takes the model, a labeled Dataset (the dev split) and the cell; computes the probabilities once."""
+
+    AUTO_FOCUS = "#cell-table"
+    DEFAULT_CSS = """
+    #cell-head { height: 1; padding: 0 1; }
+    #cell-main { height: 1fr; }
+    #cell-table { width: 1fr; height: 1fr; }
+    #cell-digit-box { width: 32; }
+    """
+
+    def __init__(self, model, digits, true: int, pred: int):
+        super().__init__()
+        self.digits, self.true, self.pred = digits, true, pred
+        self.proba = model.predict_proba(digits.x)
+        self.indices = cell(self.proba, digits.y, true, pred)  # dev indices, in the order listed
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="cell-head")
+        with Horizontal(id="cell-main"):
+            yield DataTable(id="cell-table", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="cell-digit-box", classes="box"):
+                yield Static(id="cell-digit")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        t, p, n = self.true, self.pred, len(self.indices)
+        head = Text()
+        if t == p:
+            head.append(f"{n:,} dev digits of class {t} predicted right", style="bold")
+            head.append("   least sure first", style="dim")
+        else:
+            head.append(f"{n:,} dev digits of class {t} predicted as {p}", style="bold red" if n else "bold")
+            head.append("   most confident mistakes first", style="dim")
+        self.query_one("#cell-head", Static).update(head)
+        table = self.query_one(DataTable)
+        table.add_columns("rank", "dev #", f"p({p})", "top 3")
+        for rank, i in enumerate(self.indices, 1):
+            table.add_row(str(rank), str(int(i)), f"{100 * self.proba[i, p]:.1f}%",
+                          "  ".join(f"{c} {100 * q:.0f}%" for c, q in top(self.proba[i])), key=str(int(i)))
+        self.show(0)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show(event.cursor_row)
+
+    def show(self, row: int) -> None:
+        box = self.query_one("#cell-digit-box")
+        view = self.query_one("#cell-digit", Static)
+        if not len(self.indices):
+            box.border_title = "no digits"
+            view.update(Text(f"No dev digit of class {self.true} is predicted as {self.pred}.", style="dim"))
+            return
+        i = int(self.indices[min(max(row, 0), len(self.indices) - 1)])
+        box.border_title = f"dev digit {i}, a {self.true}"
+        out = digit_text(self.digits.images[i], not self.app.no_color)
+        out.append("\n")
+        for c, q in top(self.proba[i]):
+            style = "green" if c == self.true else "red" if c == self.pred else ""
+            out.append(f"\n{c} ", style=f"bold {style}".strip())
+            out.append(bar(q, 18), style=style or "cyan")
+            out.append(f" {100 * q:5.1f}%", style=style)
+        view.update(out)
+
+    def listed(self) -> np.ndarray:
+        """The dev indices in the table, top to bottom."""
+        table = self.query_one(DataTable)
+        return np.array([int(table.coordinate_to_cell_key((r, 0)).row_key.value) for r in range(table.row_count)], int)
