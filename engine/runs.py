@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -28,10 +29,10 @@ def write_json(path: Path, value: dict) -> None:
     atomic_write(path, (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
-def new_run_dir(root: Path, cfg: TrainConfig, label: str = "") -> Path:
-    """A fresh directory named by time and architecture, e.g. 20261122-141503-784-512-256-10."""
+def new_run_dir(root: Path, cfg: TrainConfig, label: str = "", name: str | None = None) -> Path:
+    """A fresh directory named by time and architecture, e.g. 20261122-141503-784-512-256-10 (or `name`)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    name = f"{stamp}-{cfg.spec()}" + (f"-{label}" if label else "")
+    name = name or f"{stamp}-{cfg.spec()}" + (f"-{label}" if label else "")
     path, k = root / name, 1
     while path.exists():
         k += 1
@@ -96,7 +97,7 @@ class Recorder:
 
 
 def train_run(splits, cfg: TrainConfig, root: Path | None = None, listener=None, control=None,
-              test: bool = True, label: str = "", report_every: float = 0.1):
+              test: bool = True, label: str = "", report_every: float = 0.1, name: str | None = None):
     """Build the model, train it with a Recorder, evaluate the test split once; (result, summary).
 
     `splits` is a data.Splits. With test=False the test split is never touched (search uses
@@ -106,7 +107,7 @@ def train_run(splits, cfg: TrainConfig, root: Path | None = None, listener=None,
     from .trainer import train
 
     model = MLP(cfg.spec())
-    recorder = Recorder(new_run_dir(root or runs_dir(), cfg, label), cfg, model, splits.name,
+    recorder = Recorder(new_run_dir(root or runs_dir(), cfg, label, name), cfg, model, splits.name,
                         {"sizes": {k: len(d) for k, d in splits.items()}})
 
     def both(event):
@@ -118,3 +119,224 @@ def train_run(splits, cfg: TrainConfig, root: Path | None = None, listener=None,
                    report_every=report_every)
     evaluation = evaluate(model, splits.test.x, splits.test.y) if test and result.best_epoch else None
     return result, recorder.finish(result, evaluation)
+
+
+# -- reading runs back ---------------------------------------------------------
+
+
+class RunError(ValueError):
+    """A run that cannot be found or read, with a one-line reason."""
+
+
+def read_history(path: Path) -> tuple[list[dict], str | None]:
+    """The epoch records of metrics.jsonl, and what was wrong with the file (None when nothing).
+
+    A run that was killed mid-write leaves a cut last line: it is skipped, the rest kept.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return [], "no metrics.jsonl"
+    except OSError as e:
+        return [], f"metrics.jsonl unreadable ({e.strerror or e})"
+    lines = text.split("\n")
+    records, bad = [], []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if isinstance(record, dict) and isinstance(record.get("epoch"), int):
+            records.append(record)
+        else:
+            bad.append(number)
+    if not bad:
+        return records, None
+    if bad == [len(lines)] or bad == [len(lines) - 1] and not lines[-1].strip():
+        return records, "metrics.jsonl: last line cut short"
+    return records, f"metrics.jsonl: {len(bad)} unreadable line{'s' * (len(bad) > 1)} (first: {bad[0]})"
+
+
+def load_history(run: Path | str) -> list[dict]:
+    """The per-epoch records (epoch, train_loss, train_acc, dev_loss, dev_acc, lr, ...) of a run, for charts."""
+    return read_history(Path(run) / "metrics.jsonl")[0]
+
+
+def _read_json(path: Path) -> tuple[dict, str | None]:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, f"no {path.name}"
+    except (OSError, ValueError) as e:
+        return {}, f"{path.name} is not valid JSON" if isinstance(e, ValueError) else f"{path.name} unreadable"
+    if not isinstance(value, dict):
+        return {}, f"{path.name} is not a JSON object"
+    return value, None
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+@dataclass
+class RunInfo:
+    """What a run directory holds, read without ever raising: `problems` says what is missing or broken."""
+
+    path: Path
+    name: str  # relative to the runs directory, e.g. search-20261122-141503/20261122-141510-784-64-10-t01
+    config: dict = field(default_factory=dict)  # the TrainConfig settings (may be empty)
+    meta: dict = field(default_factory=dict)  # the rest of config.json (spec, data, started, sizes)
+    summary: dict = field(default_factory=dict)
+    history: list[dict] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    search: str | None = None  # the search directory this run is a trial of
+
+    @property
+    def damaged(self) -> bool:
+        return bool(self.problems)
+
+    @property
+    def started(self) -> datetime | None:
+        try:
+            return datetime.fromisoformat(str(self.meta["started"]))
+        except (KeyError, ValueError):
+            try:
+                return datetime.fromtimestamp(self.path.stat().st_mtime)
+            except OSError:
+                return None
+
+    @property
+    def dev_acc(self) -> float | None:
+        """Dev accuracy at the best epoch (from the summary, else the best epoch seen)."""
+        value = _number(self.summary.get("dev_accuracy"))
+        if value is not None and value == value:
+            return value
+        seen = [_number(h.get("dev_acc")) for h in self.history]
+        seen = [v for v in seen if v is not None and v == v]
+        return max(seen) if seen else None
+
+    @property
+    def test_acc(self) -> float | None:
+        return _number(self.summary.get("test_accuracy"))
+
+    @property
+    def epochs(self) -> int:
+        value = _number(self.summary.get("epochs"))
+        return int(value) if value is not None else len(self.history)
+
+    @property
+    def seconds(self) -> float | None:
+        value = _number(self.summary.get("seconds"))
+        if value is None and self.history:
+            value = _number(self.history[-1].get("elapsed"))
+        return value
+
+    @property
+    def stop(self) -> str:
+        """max-epochs | early-stopped | stopped | diverged | unfinished."""
+        return str(self.summary.get("stop") or "unfinished")
+
+    @property
+    def reason(self) -> str:
+        return str(self.summary.get("stop_reason") or ("; ".join(self.problems) if self.problems else ""))
+
+    @property
+    def spec(self) -> str:
+        return str(self.meta.get("spec") or self.summary.get("spec") or "")
+
+    @property
+    def model_path(self) -> Path | None:
+        path = self.path / "model.npz"
+        return path if path.is_file() else None
+
+    def train_config(self) -> TrainConfig | None:
+        try:
+            return TrainConfig.from_dict(self.config)
+        except (TypeError, ValueError):
+            return None
+
+    def differences(self, base: dict | None = None) -> dict:
+        """Settings that differ from `base` (default: the defaults)."""
+        base = base if base is not None else TrainConfig().to_dict()
+        return {k: v for k, v in self.config.items() if k in base and base[k] != v}
+
+
+def read_run(path: Path, root: Path | None = None, search: str | None = None) -> RunInfo:
+    """Everything a run directory says about its run; never raises."""
+    path = Path(path)
+    try:
+        name = str(path.relative_to(root)) if root else path.name
+    except ValueError:
+        name = path.name
+    info = RunInfo(path, name, search=search)
+    config, problem = _read_json(path / "config.json")
+    if problem:
+        info.problems.append(problem)
+    settings = config.get("config")
+    if isinstance(settings, dict):
+        info.config = settings
+        try:
+            TrainConfig.from_dict(settings)
+        except (TypeError, ValueError) as e:
+            info.problems.append(f"config.json: {e}")
+    elif not problem:
+        info.problems.append("config.json has no settings")
+    info.meta = {k: v for k, v in config.items() if k != "config"}
+    info.history, problem = read_history(path / "metrics.jsonl")
+    if problem:
+        info.problems.append(problem)
+    info.summary, problem = _read_json(path / "summary.json")
+    if problem:
+        info.problems.append(problem + (" (still running, or interrupted)" if problem.startswith("no ") else ""))
+    model = path / "model.npz"
+    expected = bool(info.summary.get("model_path")) or any(h.get("best_epoch") == h.get("epoch") for h in info.history)
+    if model.exists():
+        import zipfile
+
+        if not zipfile.is_zipfile(model):
+            info.problems.append("model.npz is damaged (not a zip archive)")
+    elif expected:
+        info.problems.append("model.npz is missing")
+    return info
+
+
+def is_search_dir(path: Path) -> bool:
+    return (path / "search.json").exists() or (path / "leaderboard.json").exists()
+
+
+def _subdirs(path: Path) -> list[Path]:
+    try:
+        return sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []
+
+
+def list_runs(root: Path | str | None = None) -> list[RunInfo]:
+    """Every run under the runs directory (search trials included), oldest first; damaged ones too."""
+    root = Path(root) if root else runs_dir()
+    runs = []
+    for child in _subdirs(root):
+        if is_search_dir(child):
+            runs.extend(read_run(trial, root, search=child.name) for trial in _subdirs(child))
+        else:
+            runs.append(read_run(child, root))
+    return sorted(runs, key=lambda r: (r.started or datetime.min, r.name))
+
+
+def resolve_run(text: str, root: Path | str | None = None) -> Path:
+    """A run directory from a path, a name under the runs directory, or an unambiguous part of a name."""
+    root = Path(root) if root else runs_dir()
+    for candidate in (Path(text).expanduser(), root / text):
+        if candidate.is_dir():
+            return candidate
+    names = [(r.name, r.path) for r in list_runs(root)]
+    for test in (lambda n: Path(n).name == text, lambda n: n.endswith(text), lambda n: text in n):
+        found = [p for n, p in names if test(n)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            shown = ", ".join(p.name for p in found[:4]) + (", ..." if len(found) > 4 else "")
+            raise RunError(f"{text!r} matches {len(found)} runs ({shown}): give more of the name")
+    raise RunError(f"no run {text!r} in {root} (see `nn-tui runs`)")

@@ -25,6 +25,8 @@ from engine import (BatchEnded, ConfigError, Control, EpochEnded, Finished, LIVE
                     TrainConfig, evaluate)
 from engine.runs import runs_dir, train_run
 
+from .experiments import ExperimentActions
+from .explore import EXPLORE_ACTIONS, ExploreActions
 from .messages import EngineEvent
 from .screens.editor import EditScreen
 from .screens.files import OpenScreen, SaveScreen
@@ -53,7 +55,7 @@ class DataLoaded(Message):
         self.splits, self.key = splits, key
 
 
-class NNTuiApp(App):
+class NNTuiApp(ExploreActions, ExperimentActions, App):
     """Live training dashboard. Build it with `make_app` (the CLI and the tests both do)."""
 
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it
@@ -73,8 +75,15 @@ class NNTuiApp(App):
         Binding("m", "mistakes", "mistakes"),
         Binding("v", "next_view", "view"),
         Binding("c", "focus_confusion", "cells", show=False),
+        Binding("b", "browse_cell", "cell digits", show=False),  # enter on the focused matrix does the same
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit"),
+        Binding("g", "draw", "draw"),  # after help and quit: the first to go when the footer is too narrow
+        Binding("i", "inside", "inside"),
+        Binding("k", "robustness", "robust"),
+        Binding("x", "experiments", "experiments"),
+        Binding("r", "runs", "runs"),
+        Binding("p", "screenshot", "picture", show=False),
     ]
 
     state = reactive("loading", bindings=True)
@@ -320,6 +329,7 @@ class NNTuiApp(App):
             test = summary.get("test_accuracy")
             self.status.note = (f"test accuracy {100 * test:.2f}%   " if test is not None else "") + f"run: {self.run_dir.name}"
             self.drain()
+            self.refresh_predictions()
             self.show_all()
         elif worker.state == WorkerState.ERROR:
             self.failed(worker.error, "Training failed")
@@ -382,6 +392,7 @@ class NNTuiApp(App):
             "digits": loaded,
             "mistakes": loaded,
             "next_view": not self.wide,
+            **dict.fromkeys(EXPLORE_ACTIONS, self.explore_ready()),
         }
         if action not in rules:
             return True

@@ -18,7 +18,7 @@ def version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import cmd_bench, cmd_data, cmd_model, cmd_serve, cmd_train
+    from . import cmd_bench, cmd_data, cmd_experiments, cmd_model, cmd_serve, cmd_train
 
     parser = argparse.ArgumentParser(
         prog="nn-tui",
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", metavar="DIR", help="runs directory (default: the user data directory, or $NN_TUI_RUNS_DIR)")
     add_train_options(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in (cmd_data, cmd_train, cmd_model, cmd_bench, cmd_serve):
+    for module in (cmd_data, cmd_train, cmd_model, cmd_bench, cmd_experiments, cmd_serve):
         module.register(sub)
     return parser
 

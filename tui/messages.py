@@ -15,3 +15,12 @@ class EngineEvent(Message):
         super().__init__()
         self.event = event
         self.run_id = run_id
+
+
+class SearchEvent(Message):
+    """From the search thread: an engine.search event, a training event of trial run `run_id`,
+    or the end of the search (`result`, or `error` when it failed)."""
+
+    def __init__(self, event=None, run_id: int = 0, result=None, error: BaseException | None = None) -> None:
+        super().__init__()
+        self.event, self.run_id, self.result, self.error = event, run_id, result, error

@@ -33,9 +33,13 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
     for f in fields(TrainConfig):
         kind = "str" if f.name in ("data", "augment", "hidden") or f.name in FIELDS and FIELDS[f.name].choices else TYPES[f.name]
         metavar = f.name.upper().replace("_", "-")
-        if multi and f.name != "data":
-            group.add_argument(flag(f.name), dest=f.name, default=None, metavar=metavar + "[,...]",
-                               help=describe(f.name) + ("; several values separated by ';'" if f.name in ("hidden", "augment") else ""))
+        if multi and f.name not in ("data", "dev_size"):
+            several = {"augment": "; several separated by ';', e.g. off;shift"}.get(f.name, "; several separated by commas")
+            text = describe(f.name) + several
+            if f.name == "hidden":
+                text = ("hidden layer sizes, a '-' joining layers: 128 or 256-128 (default 512-256); several: "
+                        "64,128,256-128 (or with ';': 256,128;512)")
+            group.add_argument(flag(f.name), dest=f.name, default=None, metavar=metavar + "[,...]", help=text)
         else:
             convert = {"int": int, "float": float}.get(kind, str)
             group.add_argument(flag(f.name), dest=f.name, type=convert, default=None, metavar=metavar, help=describe(f.name))

@@ -20,12 +20,20 @@ KEYS = [
     ("m", "mistakes only: show just the digits the network gets wrong"),
     ("v", "next panel (confusion, digits, settings) when the window is small"),
     ("c", "focus the confusion matrix: arrows pick a cell, enter lists its digits"),
+    ("b", "the dev digits of the confusion cell under the cursor, most confident mistakes first"),
+    ("g", "draw a digit (arrows, space, p pen, e eraser, x, c; or the mouse) and watch the guess"),
+    ("i", "inside the network: a hidden unit's weights (left/right), activations, dead units"),
+    ("k", "robustness to noise, rotation and shift; a confidence threshold for \"not sure\""),
+    ("x", "experiments: define a hyperparameter grid, run the search, sort its leaderboard, open a trial"),
+    ("r", "runs: every past run (damaged ones too); space marks runs to overlay their curves, enter opens one"),
+    ("p", "picture: save an SVG screenshot of the current screen (dashboard, experiments, runs)"),
     ("?", "this help"),
     ("q", "quit (stops training cleanly, keeping the best model)"),
 ]
 
 
 class HelpScreen(ModalScreen[None]):
+    AUTO_FOCUS = "#help"  # the app's AUTO_FOCUS = None would leave nothing focused: arrows then could not scroll at 80x24
     BINDINGS = [Binding("escape,q,question_mark", "close", "close")]
 
     def __init__(self, keys=KEYS):

@@ -1,0 +1,201 @@
+"""The Runs screen: every past run (damaged ones too); mark several to overlay their loss and accuracy
+curves, or open one in the dashboard."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+from textual_plotext import PlotextPlot
+
+from engine.runs import RunInfo, list_runs
+
+from ..compare import differing, draw, duration, ended, labels, pct, rich_color, settings_text
+from .experiments import show_run
+
+
+class CompareChart(PlotextPlot):
+    """One metric ("loss" or "acc") of several runs overlaid; `legend` says which curve is which."""
+
+    def __init__(self, metric: str, **kw):
+        super().__init__(**kw)
+        self.metric = metric
+        self.series: list[tuple[str, list[dict]]] = []
+        self.legend: list = []
+
+    def show(self, series: list[tuple[str, list[dict]]]) -> None:
+        self.series = series
+        self.legend = draw(self.plt, series, self.metric, "both", color=True)
+        self.refresh()
+
+
+class RunsScreen(ModalScreen[None]):
+    """Keys: space marks a run, enter opens it in the dashboard, u clears the marks, r reloads,
+    p picture, esc back. Modal (covering the whole window), so only its own keys act."""
+
+    DEFAULT_CSS = """
+    RunsScreen { background: $background; }
+    #runs-title { height: 1; padding: 0 1; background: $panel; }
+    #runs-box { height: 40%; min-height: 5; }
+    #runs { height: 1fr; }
+    #compare-box { height: 1fr; }
+    #compare-charts { height: 1fr; min-height: 8; }
+    CompareChart { width: 1fr; height: 1fr; }
+    #compare-legend { height: auto; max-height: 6; }
+    """
+    AUTO_FOCUS = "#runs"
+    BINDINGS = [
+        Binding("escape", "back", "dashboard"),
+        Binding("space", "mark", "mark"),
+        Binding("u", "unmark", "clear marks"),
+        Binding("r", "reload", "reload"),
+        Binding("p", "app.screenshot", "picture", show=False),
+        Binding("question_mark", "help", "help"),
+        Binding("q", "app.quit", "quit"),
+    ]
+
+    def __init__(self):
+        super().__init__()
+        self.runs: list[RunInfo] = []
+        self.marked: list[Path] = []  # in the order they were marked
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="runs-title")
+        with Vertical(id="runs-box", classes="box"):
+            yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="compare-box", classes="box"):
+            with Horizontal(id="compare-charts"):
+                yield CompareChart("loss", id="compare-loss")
+                yield CompareChart("acc", id="compare-acc")
+            yield Static(id="compare-legend")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#runs-box").border_title = "runs, newest first  space: mark  enter: open in dashboard"
+
+    def on_screen_resume(self) -> None:
+        """Also runs when the screen is first shown. (Filling the table in on_mount too would fill it
+        twice before its first render, and textual 8.2.8 then draws every column at its label's width.)"""
+        self.load()
+
+    def load(self) -> None:
+        root = self.app.runs_root
+        self.runs = list(reversed(list_runs(root)))
+        paths = {r.path for r in self.runs}
+        self.marked = [p for p in self.marked if p in paths]
+        damaged = sum(r.damaged for r in self.runs)
+        title = Text.assemble(("Runs", "bold"), f"  {len(self.runs)} in {root}")
+        if damaged:
+            title.append(f", {damaged} damaged", style="red")
+        self.query_one("#runs-title", Static).update(title)
+        self.fill()
+        self.compare()
+
+    def fill(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        row = table.cursor_row if table.row_count else 0
+        table.clear(columns=True)
+        for key, label in (("mark", "✓"), ("date", "date"), ("dev", "best dev"), ("test", "test"), ("epochs", "epochs"),
+                           ("time", "time"), ("ended", "ended"), ("run", "run"), ("settings", "settings")):
+            table.add_column(label, key=key)
+        for run in self.runs:
+            bad = "red" if run.damaged else ""
+            mark = str(self.marked.index(run.path) + 1) if run.path in self.marked else ""
+            settings = Text(settings_text(run.differences(), sort=True), style="dim")
+            if run.damaged:
+                settings = Text("damaged: " + "; ".join(run.problems), style="red")
+            name = Text(run.name, style=bad)
+            if run.summary.get("search_winner"):
+                name.append(" ★", style="yellow")
+            table.add_row(Text(mark, style="bold yellow"), run.started.strftime("%d %b %H:%M") if run.started else "?",
+                          pct(run.dev_acc), pct(run.test_acc), str(run.epochs), duration(run.seconds),
+                          Text(ended(run), style=bad), name, settings, key=str(run.path))
+        if self.runs:
+            table.move_cursor(row=min(row, len(self.runs) - 1))
+        else:
+            self.query_one("#compare-legend", Static).update(
+                Text("No runs yet: train one (t on the dashboard) or run a search (x).", style="dim"))
+
+    def current(self) -> RunInfo | None:
+        table = self.query_one("#runs", DataTable)
+        if not self.runs or table.cursor_row < 0:
+            return None
+        return self.runs[min(table.cursor_row, len(self.runs) - 1)]
+
+    def chosen(self) -> list[RunInfo]:
+        """The marked runs, in the order marked; else the run under the cursor (a preview)."""
+        by_path = {r.path: r for r in self.runs}
+        marked = [by_path[p] for p in self.marked if p in by_path]
+        if marked:
+            return marked
+        run = self.current()
+        return [run] if run is not None else []
+
+    def compare(self) -> None:
+        runs = self.chosen()
+        if not runs:
+            return
+        names = [f"{chr(65 + i % 26)} {label}" for i, label in enumerate(labels(runs))]
+        series = list(zip(names, [r.history for r in runs]))
+        for chart in self.query(CompareChart):
+            chart.show(series)
+        legend = Text()
+        diffs = differing(runs)
+        what = "marked" if self.marked else "under the cursor (space marks runs to compare)"
+        legend.append(f"{len(runs)} run{'s' * (len(runs) > 1)} {what}\n", style="dim")
+        for (label, samples, paint), run, diff in zip(self.query_one("#compare-loss", CompareChart).legend, runs, diffs):
+            letter, _, rest = label.partition(" ")
+            legend.append(f"{letter} ", style="bold")
+            for sample, kind in samples:
+                legend.append(sample, style=rich_color(paint))
+                legend.append(f" {kind}  ")
+            legend.append(f"{rest}  ")
+            legend.append(f"dev {pct(run.dev_acc)}, {run.epochs} epochs" + (" (no epochs recorded)" if not run.history else ""),
+                          style="dim")
+            legend.append("\n")
+        legend.rstrip()
+        self.query_one("#compare-legend", Static).update(legend)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if not self.marked:
+            self.compare()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        run = self.current()
+        if run is not None:
+            show_run(self.app, run.path)
+
+    def action_mark(self) -> None:
+        run = self.current()
+        if run is None:
+            return
+        if run.path in self.marked:
+            self.marked.remove(run.path)
+        else:
+            self.marked.append(run.path)
+        table = self.query_one("#runs", DataTable)
+        row = table.cursor_row
+        self.fill()
+        table.move_cursor(row=min(row + 1, len(self.runs) - 1))
+        self.compare()
+
+    def action_unmark(self) -> None:
+        self.marked.clear()
+        self.fill()
+        self.compare()
+
+    def action_reload(self) -> None:
+        self.load()
+        self.notify(f"{len(self.runs)} runs")
+
+    def action_help(self) -> None:
+        from .help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
