@@ -87,7 +87,7 @@ class TrainConfig:
     lr: float = 0.1
     momentum: float = 0.9
     batch_size: int = 128
-    epochs: int = 4
+    epochs: int = 5
     l2: float = 0.0
     schedule: str = "cosine"
     decay_every: int = 5

@@ -62,6 +62,8 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
     TITLE = "nn-tui"
     AUTO_FOCUS = None  # keys go to the app; `c` focuses the confusion matrix
     ENABLE_COMMAND_PALETTE = False
+    # The footer shows the keys of the dashboard's own work (they fit 80 columns in every state);
+    # the doors to other screens are listed on the help screen (?) and in the panel titles.
     BINDINGS = [
         Binding("t", "train", "train"),
         Binding("space", "pause", "pause"),
@@ -73,17 +75,17 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         Binding("o", "open", "open"),
         Binding("d", "digits", "digits"),
         Binding("m", "mistakes", "mistakes"),
-        Binding("v", "next_view", "view"),
+        Binding("v", "next_view", "view", show=False),
         Binding("c", "focus_confusion", "cells", show=False),
         Binding("b", "browse_cell", "cell digits", show=False),  # enter on the focused matrix does the same
+        Binding("g", "draw", "draw", show=False),
+        Binding("i", "inside", "inside", show=False),
+        Binding("k", "robustness", "robust", show=False),
+        Binding("x", "experiments", "experiments", show=False),
+        Binding("r", "runs", "runs", show=False),
+        Binding("p", "screenshot", "picture", show=False),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit"),
-        Binding("g", "draw", "draw"),  # after help and quit: the first to go when the footer is too narrow
-        Binding("i", "inside", "inside"),
-        Binding("k", "robustness", "robust"),
-        Binding("x", "experiments", "experiments"),
-        Binding("r", "runs", "runs"),
-        Binding("p", "screenshot", "picture", show=False),
     ]
 
     state = reactive("loading", bindings=True)
@@ -131,10 +133,6 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        for box, title in (("#status-box", "status"), ("#side-status-box", "status"),
-                           ("#confusion-box", "confusion (dev)  c: pick a cell"),
-                           ("#digits-box", "digits  d: next  m: mistakes"), ("#settings-box", "settings  e: edit")):
-            self.query_one(box).border_title = title
         self.apply_layout(self.size.width, self.size.height)
         self.watch_view(self.view)
         self.show_title()
@@ -150,6 +148,12 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         wide = width >= WIDE[0] and height >= WIDE[1]
         self.screen.set_class(wide, "-wide")
         self.screen.set_class(not wide, "-compact")
+        more = "" if wide else " · v next panel"
+        for box, title in (("#status-box", "status"), ("#side-status-box", "status"),
+                           ("#confusion-box", f"confusion (dev) · c pick a cell{more}"),
+                           ("#digits-box", f"digits · d next · m mistakes{more}"),
+                           ("#settings-box", f"settings · e edit{more}")):
+            self.query_one(box).border_title = title
         self.refresh_bindings()
 
     def watch_view(self, view: int) -> None:
@@ -293,6 +297,7 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
             self.query_one("#loss", MetricChart).add_epoch(event.epoch, event.train_loss, event.dev_loss)
             self.query_one("#acc", MetricChart).add_epoch(event.epoch, event.train_acc, event.dev_acc)
             st.epoch, st.progress, st.lr = event.epoch, float(event.epoch), event.lr
+            st.samples_per_sec, st.elapsed = event.samples_per_sec, event.elapsed
             st.best, st.best_epoch, st.bad_epochs = event.early.best, event.early.best_epoch, event.early.bad_epochs
             st.last = {"train_loss": event.train_loss, "train_acc": event.train_acc,
                        "dev_loss": event.dev_loss, "dev_acc": event.dev_acc}
@@ -326,8 +331,8 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
             self.state = "finished"
             self.status.state = "finished"
             self.status.reason = result.reason
-            test = summary.get("test_accuracy")
-            self.status.note = (f"test accuracy {100 * test:.2f}%   " if test is not None else "") + f"run: {self.run_dir.name}"
+            self.status.test = summary.get("test_accuracy")
+            self.status.note = f"run {self.run_dir.name}"
             self.drain()
             self.refresh_predictions()
             self.show_all()
@@ -351,11 +356,10 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         title = Text("nn-tui", style="bold")
         if self.splits is not None:
             s = self.splits
-            title.append(f"  {s.name} {len(s.train):,}/{len(s.dev):,}/{len(s.test):,}", style="cyan")
+            title.append(f" · {s.name} {'/'.join(count(len(d)) for _, d in s.items())}", style="cyan")
         cfg = self.run_config if self.state in ("training", "paused") and self.run_config else self.config
         spec = self.model.spec if self.state == "model" and self.model else cfg.spec()
-        title.append(f"  {spec} {spec.activation}  {cfg.optimizer} lr {cfg.lr:g}  batch {cfg.batch_size}")
-        title.append("   ? help", style="dim")
+        title.append(f" · {spec} {spec.activation} · {cfg.optimizer} lr {cfg.lr:g} · batch {cfg.batch_size}")
         self.query_one("#title", Static).update(title)
 
     def show_status(self) -> None:
@@ -539,6 +543,11 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
             if self.worker is not None:
                 await self.worker.wait()
         self.exit()
+
+
+def count(n: int) -> str:
+    """55000 -> 55k, 4200 -> 4,200: short enough for the title bar at 80 columns."""
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else f"{n:,}"
 
 
 def make_app(config: TrainConfig | None = None, loader: Loader = load_splits, runs_root: Path | None = None,

@@ -17,7 +17,7 @@ async def test_a_real_epoch_inside_the_app(slice_of, runs_root, ui):
     app = make_app(cfg, loader=lambda c: splits, runs_root=runs_root)
     async with app.run_test(size=(100, 30)) as pilot:
         await ui.loaded(pilot)
-        assert "mnist-slice 3,000/1,000/1,000" in str(app.query_one("#title").content)
+        assert "mnist-slice 3k/1k/1k" in str(app.query_one("#title").content)
         await pilot.press("t")
         await ui.finished(pilot, timeout=60)
         assert app.state == "finished"

@@ -1,6 +1,8 @@
 """Loss and accuracy charts: per-batch detail as a line, epoch means as points, x in epochs."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from textual_plotext import PlotextPlot
 
@@ -53,22 +55,27 @@ class MetricChart(PlotextPlot):
         self.dirty = False
         plt = self.plt
         plt.clear_data()
-        plt.title(self.title)
-        plt.xlabel("epoch")
         width = max(self.size.width, 20)
         last = max([self.epochs, *(e for e, _ in self.dev), *(self.batch_x[-1:] or [0])])
         plt.xlim(0, max(last, 1))
-        # the legend takes three rows at the top left, where a run's first epochs are drawn: only on tall charts
+        step = max(1, math.ceil(last / 6))
+        plt.xticks(list(range(0, int(last) + 1, step)))
+        plt.xlabel("epoch")
+        # the legend takes three rows at the top left, where a run's first epochs are drawn: only on tall
+        # charts; short ones say it in the title
         legend = self.size.height >= 14
+        long_title = f"{self.title}  ⠤ batches ● train ◆ dev"
+        plt.title(self.title if legend or len(long_title) > width - 8 else long_title)
         if self.batch_x:
             xs, ys = thin(self.batch_x, self.batch_y, 2 * width)
             plt.plot(xs, ys, marker="braille", color="gray", label="batches" if legend else None)
+        if self.dev:  # a line through the dev points, then the points themselves
+            plt.plot([e for e, _ in self.dev], [v for _, v in self.dev], marker="braille", color="orange")
+            plt.scatter([e for e, _ in self.dev], [v for _, v in self.dev], marker="◆", color="orange",
+                        label="dev" if legend else None)
         if self.train:
-            plt.plot([e for e, _ in self.train], [v for _, v in self.train], marker="●", color="cyan",
-                     label="train" if legend else None)
-        if self.dev:
-            plt.plot([e for e, _ in self.dev], [v for _, v in self.dev], marker="◆", color="orange",
-                     label="dev" if legend else None)
+            plt.scatter([e for e, _ in self.train], [v for _, v in self.train], marker="●", color="cyan",
+                        label="train" if legend else None)
         # y range from the settled part: skip the first tenth of batch points, whose early values squash the rest
         settled = self.batch_y[len(self.batch_y) // 10:] if len(self.batch_y) >= 20 else self.batch_y
         values = settled + [v for _, v in self.train + self.dev]

@@ -55,7 +55,7 @@ class ConfusionPanel(Widget, can_focus=True):
         text.append("t\\p".rjust(3), style="dim")
         for c in range(k):
             text.append(str(c).rjust(width), style="bold")
-        text.append("  recall\n", style="dim")
+        text.append(" recall\n", style="dim")
         totals = m.sum(axis=1)
         for r in range(k):
             text.append(str(r).rjust(3), style="bold")
@@ -78,7 +78,7 @@ class ConfusionPanel(Widget, can_focus=True):
                 text.append(" " * (width - len(cell)))
                 text.append(cell, style=style)
             recall = m[r, r] / totals[r] if totals[r] else 0.0
-            text.append(f"  {100 * recall:5.1f}%\n", style="green" if recall >= 0.98 else "yellow" if recall >= 0.95 else "red")
+            text.append(f" {100 * recall:5.1f}%\n", style="green" if recall >= 0.98 else "yellow" if recall >= 0.95 else "red")
         if self.has_focus:
             r, c = self.cursor
             text.append(f"cursor: true {r}, predicted {c} ({int(m[r, c])}) - enter to see them", style="dim")

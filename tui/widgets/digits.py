@@ -46,11 +46,11 @@ class DigitsPanel(Widget):
         return self.mistakes_only
 
     def layout_for(self, width: int, height: int) -> tuple[int, int, int]:
-        """(scale, columns, rows) that fit: full-size digits when at least two fit, else half-size."""
+        """(scale, columns, rows) that fit: full-size digits when at least three fit, else half-size."""
         for scale in (1, 2):
             w, h = 28 // scale + 2, 14 // scale + 1
             cols, rows = (width + 2) // w, (height - 1) // h
-            if scale == 2 or cols * rows >= 2:
+            if scale == 2 or cols * rows >= 3:
                 return scale, max(cols, 0), max(rows, 0)
         raise AssertionError
 
@@ -71,7 +71,7 @@ class DigitsPanel(Widget):
         out = Text(no_wrap=True, overflow="crop")
         head = "mistakes only" if self.mistakes_only else "dev digits"
         out.append(f"{head} {self.start + 1}-{self.start + len(chosen)} of {len(pool):,}   "
-                   f"true→predicted probability{'   ✗ wrong' if self.proba is not None else ''}\n", style="dim")
+                   f"true→predicted prob{' · ✗ wrong' if self.proba is not None else ''}\n", style="dim")
         for row in range(0, len(chosen), cols):
             idx = chosen[row:row + cols]
             out.append_text(digits_row(self.images[idx], [self.caption(i, scale) for i in idx], color, scale))

@@ -27,6 +27,7 @@ class RunStatus:
     patience: int = 0
     last: dict = field(default_factory=dict)  # train/dev loss/acc of the last epoch
     reason: str = ""
+    test: float | None = None  # test accuracy, measured once when a run ends
     note: str = ""  # e.g. the model file being viewed
 
 
@@ -67,10 +68,12 @@ class StatusPanel(Static):
         if st.last:
             grid.add_row("train", f"{100 * st.last['train_acc']:.2f}%  {st.last['train_loss']:.4f}")
             grid.add_row("dev", f"{100 * st.last['dev_acc']:.2f}%  {st.last['dev_loss']:.4f}")
+        if st.test is not None:
+            grid.add_row("test", Text(f"{100 * st.test:.2f}%", style="bold"))
         if st.reason:
             grid.add_row("ended", Text(st.reason, style="yellow" if "diverged" not in st.reason else "bold red"))
         if st.note:
-            grid.add_row("", Text(st.note, style="dim"))
+            grid.add_row("", Text(st.note, style="dim", overflow="ellipsis", no_wrap=st.state == "finished"))
         self.update(grid)
 
 
