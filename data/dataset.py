@@ -1,7 +1,7 @@
 """Datasets and their train / dev / test splits."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -54,13 +54,14 @@ class Dataset:
 
 @dataclass(eq=False)
 class Splits:
-    """Train, dev and test sets drawn from one source, which `name` says."""
+    """Train, dev and test sets drawn from one source: `name` to show, `source` to load it again
+    (a source name, or the absolute path of the file or directory)."""
 
     train: Dataset
     dev: Dataset
     test: Dataset
     name: str = "mnist"
-    info: dict = field(default_factory=dict)
+    source: str = ""
 
     def items(self):
         return (("train", self.train), ("dev", self.dev), ("test", self.test))

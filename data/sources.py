@@ -207,11 +207,15 @@ def load(data: str | os.PathLike = "mnist", dev_size: float = 5000, seed: int = 
     if name in SOURCES:
         train, test = read_source(SOURCES[name])
         splits = split_pool(train, test, dev_size, seed, name)
+        splits.source = name
         return splits
     path = Path(name).expanduser()
     pool, test, kind = read_path(path)
     if pool.labels is None:
         raise DataError(f"{path}: has no label column, so it cannot be used to train or evaluate")
     if test is None:
-        return split_fractions(pool, dev_size, test_size, seed, path.name)
-    return split_pool(pool, test, dev_size, seed, path.name)
+        splits = split_fractions(pool, dev_size, test_size, seed, path.name)
+    else:
+        splits = split_pool(pool, test, dev_size, seed, path.name)
+    splits.source = str(path.resolve())
+    return splits

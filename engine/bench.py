@@ -32,17 +32,20 @@ class Timing:
         return self.epoch_seconds / self.floor_seconds
 
 
-def _best_of(fn, repeats: int) -> float:
-    times = []
+def best_times(runs: list, repeats: int) -> list[float]:
+    """Each callable's best time over `repeats` rounds, run in turn within each round, so that a
+    slow spell of the machine touches them all alike and their ratio stays fair."""
+    best = [float("inf")] * len(runs)
     for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
+        for i, run in enumerate(runs):
+            t = time.perf_counter()
+            run()
+            best[i] = min(best[i], time.perf_counter() - t)
+    return best
 
 
-def time_training(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: int, repeats: int) -> float:
-    """Seconds to train on `samples` digits: the trainer's own step on shuffled, gathered batches."""
+def training_run(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: int):
+    """A callable training on `samples` digits: the trainer's own step on shuffled, gathered batches."""
     opt = make_optimizer(model, TrainConfig(optimizer="momentum", lr=0.01))
     rng = np.random.default_rng(0)
     buf = np.empty((batch, x.shape[1]), np.float32)
@@ -56,34 +59,40 @@ def time_training(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples:
             step(model, opt, buf, y[idx], 0.01)
 
     run(min(20, steps))  # warm up: buffers, BLAS threads
-    return _best_of(run, repeats)
+    return run
 
 
-def time_floor(sizes: tuple[int, ...], batch: int, samples: int, repeats: int) -> float:
-    """Seconds for only the matrix products of `samples // batch` training steps (same shapes, same BLAS)."""
+def floor_run(x: np.ndarray, sizes: tuple[int, ...], batch: int, samples: int):
+    """A callable doing only the matrix products of `samples // batch` training steps (same shapes, same BLAS).
+
+    Each step reads the next `batch` rows of x, as a real step reads a fresh batch: a floor that
+    multiplied one cached input over and over would be lower than any training step can reach.
+    """
     rng = np.random.default_rng(0)
     W = [rng.standard_normal((a, b), dtype=np.float32) * 0.05 for a, b in zip(sizes[:-1], sizes[1:])]
-    acts = [rng.random((batch, s), dtype=np.float32) for s in sizes]
-    grads = [np.empty_like(a) for a in acts]
+    acts = [np.empty((batch, s), np.float32) for s in sizes[1:]]
+    grads = [rng.standard_normal((batch, s), dtype=np.float32) * 0.01 for s in sizes[1:]]
     dW = [np.empty_like(w) for w in W]
     steps = samples // batch
 
     def run():
-        for _ in range(steps):
+        for k in range(steps):
+            start = (k * batch) % (len(x) - batch)
+            inputs = [x[start:start + batch], *acts]
             for i, w in enumerate(W):
-                np.matmul(acts[i], w, out=acts[i + 1])
+                np.matmul(inputs[i], w, out=acts[i])
             for i in range(len(W) - 1, -1, -1):
-                np.matmul(acts[i].T, grads[i + 1], out=dW[i])
+                np.matmul(inputs[i].T, grads[i], out=dW[i])
                 if i:
-                    np.matmul(grads[i + 1], W[i].T, out=grads[i])
+                    np.matmul(grads[i], W[i].T, out=grads[i - 1])
 
     run()
-    return _best_of(run, repeats)
+    return run
 
 
-def time_inference(model: MLP, x: np.ndarray, repeats: int) -> float:
+def inference_run(model: MLP, x: np.ndarray):
     model.predict_proba(x[:1000])
-    return _best_of(lambda: model.predict_proba(x), repeats)
+    return lambda: model.predict_proba(x)
 
 
 def peak_memory(model_spec: Spec, x: np.ndarray, y: np.ndarray, batch: int) -> float:
@@ -111,9 +120,9 @@ def bench(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, hidden=STANDARD, bat
             if progress:
                 progress(str(spec), b)
             model = MLP(spec)
-            t_train = time_training(model, x, y, b, samples, repeats)
-            t_floor = time_floor(spec.sizes, b, samples, repeats)
-            t_infer = time_inference(model, x_test, repeats)
+            runs = [training_run(model, x, y, b, samples), floor_run(x, spec.sizes, b, samples),
+                    inference_run(model, x_test)]
+            t_train, t_floor, t_infer = best_times(runs, repeats)
             steps_samples = (samples // b) * b
             yield Timing(str(spec), b, steps_samples / t_train, t_train * len(x) / steps_samples,
                          t_floor * len(x) / steps_samples, len(x_test) / t_infer, peak_memory(spec, x, y, b))

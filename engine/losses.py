@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def softmax_cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, int]:
+def softmax_cross_entropy(z: np.ndarray, y: np.ndarray, scale: float = 1.0) -> tuple[float, int]:
     """Mean loss and number of correct argmaxes for logits z (n, k) and labels y (n,).
 
-    z is overwritten with dLoss/dz = (softmax(z) - onehot(y)) / n, built by indexing
-    (no one-hot array), so the caller passes it straight to backward.
+    z is overwritten with scale * dLoss/dz = scale * (softmax(z) - onehot(y)) / n, built by
+    indexing (no one-hot array), so the caller passes it straight to backward. A scale of lr
+    makes every gradient come out already multiplied by the learning rate, for free.
     """
     n = len(z)
     rows = np.arange(n)
@@ -20,7 +21,7 @@ def softmax_cross_entropy(z: np.ndarray, y: np.ndarray) -> tuple[float, int]:
     loss = float(np.mean(np.log(total) - picked))
     z /= total[:, None]
     z[rows, y] -= 1
-    z *= 1 / n
+    z *= scale / n
     return loss, correct
 
 

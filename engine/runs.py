@@ -48,10 +48,12 @@ class Recorder:
     still leaves it on disk; `finish` writes the final model and summary.json.
     """
 
-    def __init__(self, path: Path, cfg: TrainConfig, model: MLP, data_name: str, extra: dict | None = None):
+    def __init__(self, path: Path, cfg: TrainConfig, model: MLP, data_name: str, extra: dict | None = None,
+                 source: str = ""):
         self.path, self.cfg, self.model, self.data_name = Path(path), cfg, model, data_name
+        self.source = source or data_name  # what loads the same data again (an absolute path for files)
         self.started = time.time()
-        self.config = {"config": cfg.to_dict(), "spec": str(model.spec), "data": data_name,
+        self.config = {"config": cfg.to_dict(), "spec": str(model.spec), "data": data_name, "source": self.source,
                        "started": datetime.now().isoformat(timespec="seconds"), **(extra or {})}
         write_json(self.path / "config.json", self.config)
         self.metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
@@ -73,7 +75,7 @@ class Recorder:
             self.metrics.close()
 
     def save_model(self, metrics: dict) -> Path:
-        meta = {"data": self.data_name, "config": self.cfg.to_dict(), "metrics": metrics,
+        meta = {"data": self.data_name, "source": self.source, "config": self.cfg.to_dict(), "metrics": metrics,
                 "run_dir": str(self.path), "saved": datetime.now().isoformat(timespec="seconds")}
         return models.save(self.model_path, self.model, meta)
 
@@ -108,7 +110,7 @@ def train_run(splits, cfg: TrainConfig, root: Path | None = None, listener=None,
 
     model = MLP(cfg.spec())
     recorder = Recorder(new_run_dir(root or runs_dir(), cfg, label, name), cfg, model, splits.name,
-                        {"sizes": {k: len(d) for k, d in splits.items()}})
+                        {"sizes": {k: len(d) for k, d in splits.items()}}, source=splits.source)
 
     def both(event):
         recorder(event)

@@ -73,10 +73,11 @@ class Monitor:
 def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, int]:
     """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if loss is not finite."""
     z = model.forward(xb, train=True)
-    loss, correct = softmax_cross_entropy(z, yb)
+    scaled = opt.takes_scaled
+    loss, correct = softmax_cross_entropy(z, yb, lr if scaled else 1.0)
     if math.isfinite(loss):
         model.backward(z)
-        opt.update(lr)
+        opt.update(lr, scaled)
     return loss, correct
 
 

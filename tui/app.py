@@ -467,7 +467,8 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
             return
         try:
             if self.model is not None and self.state not in ("training", "paused"):
-                meta = {"data": self.splits.name if self.splits else "", "config": (self.run_config or self.config).to_dict()}
+                meta = {"data": self.splits.name if self.splits else "", "source": self.splits.source if self.splits else "",
+                        "config": (self.run_config or self.config).to_dict()}
                 if self.last_summary:
                     meta["metrics"] = {k: self.last_summary.get(k) for k in ("dev_accuracy", "test_accuracy", "best_epoch")}
                 saved = models.save(path, self.model, meta)

@@ -5,7 +5,6 @@ import platform
 from contextlib import nullcontext
 
 import numpy as np
-from rich.table import Table
 
 from .console import console, load_data
 
@@ -23,6 +22,9 @@ def register(sub) -> None:
     p.add_argument("--threads", type=int, help="BLAS threads (default: what the BLAS library chooses)")
     p.add_argument("--repeats", type=int, default=3, help="timed repeats, best kept (default 3)")
     p.set_defaults(run=run_bench)
+
+
+HEAD = f"{'model':<16} {'batch':>5} {'train/s':>9} {'s/epoch':>8} {'floor':>7} {'ratio':>6} {'infer/s':>9} {'MB':>6}"
 
 
 def blas_summary() -> str:
@@ -49,18 +51,14 @@ def run_bench(args) -> int:
     with threadpool_limits(args.threads) if args.threads else nullcontext():
         con.print(f"nn-tui bench   numpy {np.__version__}   {blas_summary()}   float32   "
                   f"python {platform.python_version()}   {platform.machine()}")
-        table = Table("model", "batch", "train samples/s", "s/epoch", "floor s/epoch", "step/floor",
-                      "infer samples/s", "peak MB", title_justify="left", box=None)
-        for col in table.columns[1:]:
-            col.justify = "right"
+        con.print(HEAD, style="bold")
         with con.status("timing...") as status:
             for t in bench(splits.train.x, splits.train.y, splits.test.x, hidden, batches, samples, args.repeats,
                            lambda spec, b: status.update(f"timing {spec} at batch {b}...")):
-                table.add_row(t.spec, str(t.batch), f"{t.train_samples_per_sec:,.0f}", f"{t.epoch_seconds:.3f}",
-                              f"{t.floor_seconds:.3f}", f"{t.ratio:.2f}x", f"{t.infer_samples_per_sec:,.0f}",
-                              f"{t.peak_mb:.1f}")
-        con.print(table)
-        con.print("s/epoch: one epoch of 55,000 digits. floor: the same steps' matrix products alone, same shapes "
-                  "and BLAS. step/floor: the whole step as a multiple of that floor.", style="dim")
+                con.print(f"{t.spec:<16} {t.batch:>5} {t.train_samples_per_sec:>9,.0f} {t.epoch_seconds:>8.3f} "
+                          f"{t.floor_seconds:>7.3f} {t.ratio:>5.2f}x {t.infer_samples_per_sec:>9,.0f} {t.peak_mb:>6.1f}")
+        con.print("train/s, infer/s: samples per second. s/epoch: training seconds for 55,000 digits. floor: the "
+                  "same steps' matrix products alone (same shapes, same BLAS), in s/epoch. ratio: s/epoch / floor. "
+                  "MB: peak NumPy memory while training (tracemalloc).", style="dim")
     return 0
 

@@ -33,7 +33,7 @@ def load_model_and_data(args, con):
 
     model, meta = models.load(args.model)
     cfg = meta.get("config", {})
-    name = args.data or meta.get("data") or "mnist"
+    name = args.data or meta.get("source") or meta.get("data") or "mnist"
     splits = load_data(name, cfg.get("dev_size", 5000), cfg.get("seed", 0), con)
     return model, meta, splits
 

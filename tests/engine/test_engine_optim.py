@@ -6,7 +6,7 @@ import pytest
 
 from engine.optim import FLUSH_EVERY, OPTIMIZERS, TINY, Adam, Momentum, Nesterov, SGD, clip_norms
 
-MU, L2, LRS = 0.8, 0.01, (0.1, 0.05, 0.2)  # a new rate each step: it must apply at once
+MU, L2, LRS = 0.8, 0.01, (0.1, 0.05, 0.2)  # a new rate each step: it applies to the new gradient
 
 
 class Reference:
@@ -25,12 +25,12 @@ class Reference:
             g = g + L2 * p if self.decay[i] else g.copy()
             if self.name == "sgd":
                 p -= lr * g
-            elif self.name == "momentum":
-                self.m[i] = MU * self.m[i] + g
-                p -= lr * self.m[i]
+            elif self.name == "momentum":  # the velocity carries lr * g (Sutskever et al. 2013)
+                self.m[i] = MU * self.m[i] + lr * g
+                p -= self.m[i]
             elif self.name == "nesterov":
-                self.m[i] = MU * self.m[i] + g
-                p -= lr * (g + MU * self.m[i])
+                self.m[i] = MU * self.m[i] + lr * g
+                p -= lr * g + MU * self.m[i]
             elif self.name == "adam":
                 b1, b2, eps = MU, 0.999, 1e-8
                 self.m[i] = b1 * self.m[i] + (1 - b1) * g
@@ -56,6 +56,26 @@ def test_steps_match_the_reference(name):
         opt.update(lr)
         for p, want in zip(params, ref.p):
             np.testing.assert_allclose(p, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov"])
+def test_gradients_scaled_by_the_loss_give_the_same_steps(name):
+    """The trainer hands these optimizers lr * g (the loss scales it for free): same result."""
+    rng = np.random.default_rng(2)
+    params = [rng.standard_normal((5, 4)), rng.standard_normal(4)]
+    twins = [p.copy() for p in params]
+    grads, twin_grads = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params]
+    a = OPTIMIZERS[name](params, grads, [True, False], momentum=MU, l2=L2)
+    b = OPTIMIZERS[name](twins, twin_grads, [True, False], momentum=MU, l2=L2)
+    assert a.takes_scaled
+    for lr in LRS:
+        new = [rng.standard_normal(p.shape) for p in params]
+        for g, t, n in zip(grads, twin_grads, new):
+            g[...], t[...] = n, lr * n
+        a.update(lr)
+        b.update(lr, scaled=True)
+    for p, q in zip(params, twins):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-14)
 
 
 @pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adam"])

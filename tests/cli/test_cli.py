@@ -1,0 +1,145 @@
+"""End-to-end tests of the headless commands: what a person types, what they read, the exit code."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import models
+from tui.cli import COMMANDS, build_parser, main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version_and_help_on_every_command(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0 and "nn-tui 0." in capsys.readouterr().out
+    parser = build_parser()
+    registered = set(parser._subparsers._group_actions[0].choices)
+    assert set(COMMANDS) <= registered
+    for command in [[], *([c] for c in sorted(registered)), ["data", "info"], ["data", "download"]]:
+        with pytest.raises(SystemExit) as e:
+            main([*command, "--help"])
+        assert e.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith("usage: nn-tui") and len(out.splitlines()) > 3, command
+
+
+def test_data_info_on_the_bundled_mnist(capsys):
+    code, out, _ = run(capsys, "data", "info", "--samples", "2")
+    assert code == 0
+    assert "55,000" in out and "5,000" in out and "10,000" in out and "60,000" in out
+    for count in ("5,923", "6,742", "5,958", "6,131", "5,842", "5,421", "5,918", "6,265", "5,851", "5,949"):
+        assert count in out  # the genuine class counts of the 60,000 training images
+    assert "Mean image of each class" in out
+
+
+def test_data_download_lists_sources(capsys):
+    code, out, _ = run(capsys, "data", "download", "--list")
+    assert code == 0 and "mnist" in out and "fashion-mnist" in out and "kmnist" in out and "bundled" in out
+
+
+def test_data_download_of_the_bundled_source_needs_nothing(capsys):
+    code, out, _ = run(capsys, "data", "download", "mnist")
+    assert code == 0 and "bundled" in out
+
+
+def test_unknown_source_is_one_line(capsys):
+    code, out, err = run(capsys, "data", "download", "imagenet")
+    assert code == 1 and err.strip().count("\n") == 0 and "unknown source 'imagenet'" in err
+
+
+def test_train_json_then_eval_and_predict(capsys, small_npz, isolated):
+    code, out, err = run(capsys, "train", "--data", str(small_npz), "--hidden", "32", "--epochs", "3",
+                         "--dev-size", "200", "--json")
+    assert code == 0
+    result = json.loads(out)  # stdout holds the JSON object and nothing else
+    for key in ("test_accuracy", "dev_accuracy", "test_loss", "epochs", "best_epoch", "seconds", "stop_reason",
+                "run_dir", "model_path"):
+        assert key in result
+    assert result["epochs"] == 3 and 0.7 < result["test_accuracy"] <= 1
+    assert result["stop_reason"] == "max epochs (3) reached"
+    run_dir = isolated / "runs"
+    assert str(run_dir) in result["run_dir"]
+    for name in ("config.json", "metrics.jsonl", "model.npz", "model.json", "summary.json"):
+        assert (run_dir / result["run_dir"].split("/")[-1] / name).is_file()
+    model, meta = models.load(result["model_path"])
+    assert str(model.spec) == "784-32-10"
+
+    code, out, _ = run(capsys, "eval", result["model_path"])
+    assert code == 0
+    assert f"{100 * result['test_accuracy']:.2f}%" in out  # the same test split, the same number
+    assert "Confusion matrix" in out and "Per class" in out
+
+    code, out, _ = run(capsys, "eval", result["model_path"], "--json")
+    assert json.loads(out)["test_accuracy"] == pytest.approx(result["test_accuracy"])
+
+    code, out, _ = run(capsys, "predict", result["model_path"], "--count", "3", "--seed", "1")
+    assert code == 0 and out.count("→") >= 3
+    code, out, _ = run(capsys, "predict", result["model_path"], "--errors", "--count", "2")
+    assert code == 0 and "most confident mistakes" in out and "✗" in out
+
+
+def test_train_prints_epochs_and_the_saved_model(capsys, small_npz):
+    code, out, _ = run(capsys, "train", "--data", str(small_npz), "--hidden", "16", "--epochs", "2",
+                       "--dev-size", "200", "--patience", "1")
+    assert code == 0
+    assert "epoch  train loss" in out
+    assert "test accuracy" in out and "model saved:" in out and "run directory:" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "--lr", "50"], "--lr 50 is out of range: (0, 10]"),
+    (["train", "--batch-size", "0"], "--batch-size 0 is out of range"),
+    (["train", "--optimizer", "rmsprop"], "--optimizer 'rmsprop' is not one of"),
+    (["train", "--hidden", "12x"], "--hidden '12x' must be layer sizes"),
+    (["train", "--augment", "blur"], "--augment 'blur' is not one of"),
+    (["train", "--data", "/nonexistent/digits.csv"], "/nonexistent/digits.csv: no such file"),
+])
+def test_bad_input_is_one_line_and_exit_1(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 1
+    assert err.startswith("nn-tui: error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_corrupt_data_file_is_one_line(capsys, tmp_path):
+    bad = tmp_path / "train.csv"
+    bad.write_text("label," + ",".join(f"pixel{i}" for i in range(784)) + "\n3," + ",".join(["0"] * 783) + "\n")
+    code, _, err = run(capsys, "train", "--data", str(bad))
+    assert code == 1 and "line 2: 784 columns, expected 785" in err and err.count("\n") == 1
+
+
+def test_model_from_elsewhere_is_refused(capsys, tmp_path):
+    import numpy as np
+
+    foreign = tmp_path / "keras_weights.npz"
+    np.savez(foreign, dense_kernel=np.zeros((784, 10), np.float32))
+    code, _, err = run(capsys, "eval", str(foreign))
+    assert code == 1 and "not an nn-tui model" in err and err.count("\n") == 1
+
+
+def test_bench_quick_prints_ratios(capsys):
+    code, out, _ = run(capsys, "bench", "--quick", "--hidden", "64", "--batch-size", "128", "--repeats", "1")
+    assert code == 0
+    assert "model" in out and "ratio" in out
+    row = next(line for line in out.splitlines() if line.startswith("784-64-10"))
+    fields = row.split()
+    assert fields[1] == "128" and fields[5].endswith("x") and float(fields[5][:-1]) >= 1.0
+
+
+def test_the_console_script_runs_as_a_process(small_npz, isolated):
+    """The real entry point, in its own process: exit code and one JSON object on stdout."""
+    env_code = ("import sys; from tui.cli import main; sys.exit(main(sys.argv[1:]))")
+    done = subprocess.run([sys.executable, "-c", env_code, "train", "--data", str(small_npz), "--hidden", "8",
+                           "--epochs", "1", "--dev-size", "100", "--json"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["epochs"] == 1
