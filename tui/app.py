@@ -92,7 +92,7 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
     view = reactive(0)
 
     def __init__(self, config: TrainConfig, loader: Loader = load_splits, runs_root: Path | None = None,
-                 model_path: Path | None = None, redraw_every: float = 0.25, chart_every: float = 1.0):
+                 model_path: Path | None = None, redraw_every: float = 0.5, chart_every: float = 1.0):
         super().__init__()
         self.config = config  # settings of the next run
         self.run_config: TrainConfig | None = None  # settings of the run in progress
