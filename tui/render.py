@@ -35,7 +35,7 @@ def digit_text(image: np.ndarray, color: bool = True, scale: int = 1) -> Text:
             mean = (top.astype(np.int32) + bottom) // 2
             text.append("".join(RAMP[v * len(RAMP) // 256] for v in mean))
         text.append("\n")
-    text.rstrip()
+    text.right_crop(1)  # the last newline only: blank rows are part of the picture
     return text
 
 
@@ -106,5 +106,5 @@ def signed_text(image: np.ndarray, color: bool = True) -> Text:
             mean = (top + bottom) / 2
             text.append("".join(SIGNED_RAMP[mid + int(np.clip(np.rint(v * mid), -mid, mid))] for v in mean))
         text.append("\n")
-    text.rstrip()
+    text.right_crop(1)  # the last newline only: blank rows are part of the picture
     return text

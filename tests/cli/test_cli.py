@@ -143,3 +143,15 @@ def test_the_console_script_runs_as_a_process(small_npz, isolated):
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["epochs"] == 1
+
+
+def test_digits_without_colour_keep_their_blank_rows():
+    """An ASCII digit is 14 rows even when its top or bottom rows are empty (blank rows are picture)."""
+    import numpy as np
+
+    from tui.render import digit_text
+
+    image = np.zeros((28, 28), np.uint8)
+    image[10:14, 10:14] = 255
+    text = digit_text(image, color=False)
+    assert len(text.plain.split("\n")) == 14 and text.plain.strip()
