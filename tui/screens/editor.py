@@ -27,15 +27,16 @@ HINTS = {"hidden": "sizes, e.g. 256,128", "data": "mnist, fashion-mnist, kmnist 
 
 
 class FieldValidator(Validator):
-    """Checks one setting's text with the engine's own rules."""
+    """Checks the text typed for setting `name` with `check(name, text)`, which raises ConfigError."""
 
-    def __init__(self):
+    def __init__(self, check=None, name: str = "lr"):
         super().__init__()
-        self.name = "lr"
+        self.check = check or parse_field
+        self.name = name
 
     def validate(self, value: str) -> ValidationResult:
         try:
-            parse_field(self.name, value)
+            self.check(self.name, value)
         except ConfigError as e:
             return self.failure(str(e))
         return self.success()

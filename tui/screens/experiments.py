@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.validation import ValidationResult, Validator
 from textual.widgets import DataTable, Footer, Input, Static
 
 from engine import BatchEnded, ConfigError, EpochEnded, RunStarted, TrainConfig
@@ -27,6 +26,7 @@ from engine.search import (SearchFinished, SearchStarted, TrialFinished, TrialSt
 from ..compare import duration, pct, settings_text
 from ..messages import EngineEvent, SearchEvent
 from ..widgets.status import RunStatus
+from .editor import FieldValidator
 
 GRID = ("hidden", "lr", "l2", "optimizer", "batch_size", "dropout", "activation", "momentum", "epochs", "patience")
 EXTRA = ("trials", "budget")
@@ -254,19 +254,6 @@ def show_run(app, run_dir: Path, model_path: Path | None = None, pop: bool = Tru
 
 # -- the screen ---------------------------------------------------------------
 
-class RowValidator(Validator):
-    def __init__(self):
-        super().__init__()
-        self.name = "hidden"
-
-    def validate(self, value: str) -> ValidationResult:
-        try:
-            check(self.name, value)
-        except ConfigError as e:
-            return self.failure(str(e))
-        return self.success()
-
-
 class ExperimentsScreen(ModalScreen[None]):
     """Grid form on the left, leaderboard on the right. Keys: enter edit / open, t run, space pause,
     s stop, o sort, p picture, esc back. Modal (covering the whole window), so only its own keys act."""
@@ -297,7 +284,7 @@ class ExperimentsScreen(ModalScreen[None]):
 
     def __init__(self):
         super().__init__()
-        self.validator = RowValidator()
+        self.validator = FieldValidator(check, name="hidden")
         self.editing: str | None = None
 
     @property
