@@ -95,7 +95,10 @@ def read_source(source: Source) -> tuple[Dataset, Dataset]:
     content = []
     for remote in source.files:
         path = directory / remote.name
-        raw = path.read_bytes()
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
         data = decompress(raw, path)
         check_digest(raw if remote.of == "file" else data, remote, path)
         content.append((data, path))

@@ -4,13 +4,15 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
-from models import Spec
+from models import ACTIVATIONS, INITS, Spec
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
+from . import optim
+
+OPTIMIZERS = tuple(optim.OPTIMIZERS)
 SCHEDULES = ("constant", "step", "cosine")
 MONITORS = ("dev_acc", "dev_loss")
-ACTIVATION_NAMES = ("relu", "leaky_relu", "tanh", "sigmoid")
-INIT_NAMES = ("he", "xavier")
+ACTIVATION_NAMES = tuple(ACTIVATIONS)
+INIT_NAMES = INITS
 LIVE = ("lr", "l2", "momentum", "batch_size")  # applied at the next batch of a running run
 
 
@@ -128,11 +130,6 @@ class TrainConfig:
 
     def replace(self, **changes) -> "TrainConfig":
         return replace(self, **changes)
-
-    def differences(self, other: "TrainConfig | None" = None) -> dict:
-        """Settings that differ from `other` (default: the defaults)."""
-        base = (other or TrainConfig()).to_dict()
-        return {k: v for k, v in self.to_dict().items() if base[k] != v}
 
 
 def parse_hidden(value) -> tuple[int, ...]:

@@ -9,7 +9,8 @@ from .config import FIELDS, LIVE, ConfigError
 class Control:
     """Pause, resume, stop, or change live settings; the loop obeys between batches.
 
-    Any thread may call pause / resume / stop / change; only the loop calls `poll`.
+    Any thread may call pause / resume / stop / change; only the loop calls `take_changes`
+    and `wait_if_paused`.
     """
 
     def __init__(self):
@@ -25,14 +26,6 @@ class Control:
 
     def resume(self) -> None:
         self._running.set()
-
-    def toggle_pause(self) -> bool:
-        """Pause if running, resume if paused; returns True when now paused."""
-        if self.paused:
-            self.resume()
-        else:
-            self.pause()
-        return self.paused
 
     @property
     def paused(self) -> bool:
@@ -65,9 +58,6 @@ class Control:
             changes, self._pending, self._dirty = self._pending, {}, False
         return changes
 
-    def wait_if_paused(self) -> bool:
-        """Block while paused; returns True if it did pause."""
-        if self._running.is_set():
-            return False
+    def wait_if_paused(self) -> None:
+        """Block while paused (stop wakes it)."""
         self._running.wait()
-        return True

@@ -16,6 +16,13 @@ def frozen(a: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class Recording:
+    """A run's directory exists: its best model so far will be at run_dir/model.npz."""
+
+    run_dir: str
+
+
+@dataclass(frozen=True)
 class RunStarted:
     config: dict
     spec: str

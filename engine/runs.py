@@ -12,7 +12,7 @@ import models
 from models import MLP, atomic_write
 
 from .config import TrainConfig
-from .events import EpochEnded, Finished
+from .events import EpochEnded, Recording
 from .metrics import Evaluation, per_class
 
 
@@ -41,6 +41,13 @@ def new_run_dir(root: Path, cfg: TrainConfig, label: str = "", name: str | None 
     return path
 
 
+def model_meta(data_name: str, source: str, cfg: TrainConfig, metrics: dict, **extra) -> dict:
+    """The metadata saved with every model: the data (a name to show, a source to load it again),
+    the settings, the metrics, and where it came from."""
+    return {"data": data_name, "source": source or data_name, "config": cfg.to_dict(), "metrics": metrics,
+            **extra, "saved": datetime.now().isoformat(timespec="seconds")}
+
+
 class Recorder:
     """Listens to a training run and keeps its directory up to date.
 
@@ -56,8 +63,6 @@ class Recorder:
         self.config = {"config": cfg.to_dict(), "spec": str(model.spec), "data": data_name, "source": self.source,
                        "started": datetime.now().isoformat(timespec="seconds"), **(extra or {})}
         write_json(self.path / "config.json", self.config)
-        self.metrics = open(self.path / "metrics.jsonl", "a", encoding="utf-8")
-        self.history: list[dict] = []
 
     @property
     def model_path(self) -> Path:
@@ -65,24 +70,17 @@ class Recorder:
 
     def __call__(self, event) -> None:
         if isinstance(event, EpochEnded):
-            record = event.record()
-            self.history.append(record)
-            self.metrics.write(json.dumps(record) + "\n")
-            self.metrics.flush()
+            with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as f:  # a line per epoch, closed at once
+                f.write(json.dumps(event.record()) + "\n")
             if event.improved:
                 self.save_model({"epoch": event.epoch, "dev_accuracy": event.dev_acc, "dev_loss": event.dev_loss})
-        elif isinstance(event, Finished):
-            self.metrics.close()
 
     def save_model(self, metrics: dict) -> Path:
-        meta = {"data": self.data_name, "source": self.source, "config": self.cfg.to_dict(), "metrics": metrics,
-                "run_dir": str(self.path), "saved": datetime.now().isoformat(timespec="seconds")}
+        meta = model_meta(self.data_name, self.source, self.cfg, metrics, run_dir=str(self.path))
         return models.save(self.model_path, self.model, meta)
 
     def finish(self, result, test: Evaluation | None = None) -> dict:
         """Save the best model and summary.json; returns the summary."""
-        if not self.metrics.closed:
-            self.metrics.close()
         summary = {**result.summary(), "data": self.data_name, "spec": str(self.model.spec),
                    "run_dir": str(self.path), "wall_seconds": time.time() - self.started}
         if test is not None:
@@ -116,6 +114,8 @@ def train_run(splits, cfg: TrainConfig, root: Path | None = None, listener=None,
         recorder(event)
         if listener:
             listener(event)
+
+    both(Recording(str(recorder.path)))
 
     result = train(model, splits.train.x, splits.train.y, splits.dev.x, splits.dev.y, cfg, both, control,
                    report_every=report_every)

@@ -26,7 +26,7 @@ from .augment import parse_augment
 from .config import FIELDS, ConfigError, TrainConfig, parse_hidden
 from .control import Control
 from .metrics import evaluate
-from .runs import runs_dir, train_run, write_json
+from .runs import model_meta, runs_dir, train_run, write_json
 
 FIXED = ("data", "dev_size")  # every trial must be ranked on the same dev set
 SEARCHABLE = tuple(name for name in TrainConfig.__dataclass_fields__ if name not in FIXED)
@@ -111,7 +111,7 @@ def plan(base: TrainConfig, space: dict[str, Sequence], count: int | None = None
         raise ConfigError("the search space is empty: give at least one value for each setting")
     if count is not None and count < 1:
         raise ConfigError(f"--trials {count}: must be at least 1")
-    if count is None and not shuffle and total > MAX_GRID:
+    if count is None and total > MAX_GRID:
         raise ConfigError(f"the grid has {total:,} combinations (more than {MAX_GRID:,}): sample some with --trials N")
     if count is None and not shuffle:
         picks = range(total)
@@ -334,9 +334,8 @@ def search(splits, base: TrainConfig, space: dict[str, Sequence], *, count: int 
         metrics = {"dev_accuracy": winner["dev_acc"], "dev_loss": winner["dev_loss"], "best_epoch": winner["best_epoch"],
                    "test_accuracy": test.accuracy, "test_loss": test.loss}
         cfg = trials[winner["trial"] - 1].config
-        out.model_path = models.save(path / "model.npz", best_model, {
-            "data": splits.name, "config": cfg.to_dict(), "metrics": metrics, "run_dir": winner["run_dir"],
-            "search_dir": str(path), "saved": datetime.now().isoformat(timespec="seconds")})
+        out.model_path = models.save(path / "model.npz", best_model, model_meta(
+            splits.name, splits.source, cfg, metrics, run_dir=winner["run_dir"], search_dir=str(path)))
         mark_winner(Path(winner["run_dir"]), test, str(path))
     out.seconds = clock() - t0
     out.save()

@@ -104,7 +104,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     monitor = Monitor(cfg.monitor, cfg.patience, cfg.min_delta)
     initial = model.get_weights()  # put back if the run diverges before any epoch is evaluated
     n, history = len(x), []
-    stop, reason, epoch = "max-epochs", f"max epochs ({cfg.epochs}) reached", 0
+    stop, reason, done, pos = "max-epochs", "", 0, 0  # done: epochs completed and evaluated
     emit(RunStarted(cfg.to_dict(), str(model.spec), n, len(x_dev), math.ceil(n / batch_size)))
     x_buf: dict[int, np.ndarray] = {}
     t_run, paused = time.perf_counter(), 0.0
@@ -164,15 +164,10 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     win_loss = win_correct = win_n = 0.0
                     t_report = now
             paused += paused_epoch
-            if stop == "diverged" or pos == 0:
-                epoch -= 1
-                if pos == 0 and control.stopping:  # stopped (perhaps while paused) before this epoch's first batch
-                    stop, reason = "stopped", f"stopped by user after epoch {epoch}"
+            if stop == "diverged":
                 break
-            if pos < n:  # stopped mid-epoch: the partial epoch is not evaluated
-                epoch -= 1
+            if pos < n:  # stopped before the epoch ended: a partial epoch is not evaluated
                 stop = "stopped"
-                reason = f"stopped by user during epoch {epoch + 1}"
                 break
             seconds = time.perf_counter() - t_epoch - paused_epoch
             dev = evaluate(model, x_dev, y_dev)
@@ -181,17 +176,23 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                                seconds, time.perf_counter() - t_run - paused, n / seconds, monitor.state(), improved,
                                frozen(dev.confusion), frozen(dev.proba))
             history.append(event.record())
+            done = epoch
             emit(event)
             if control.stopping:
-                stop, reason = "stopped", f"stopped by user after epoch {epoch}"
+                stop = "stopped"
                 break
             if monitor.exhausted:
                 stop = "early-stopped"
-                reason = (f"early-stopped at epoch {epoch}, best epoch {monitor.best_epoch} "
-                          f"({cfg.monitor} did not improve for {monitor.patience} epochs)")
                 break
-    if stop == "stopped" and epoch == 0:
-        reason = "stopped by user before the first epoch ended"
+    if stop == "max-epochs":
+        reason = f"max epochs ({cfg.epochs}) reached"
+    elif stop == "early-stopped":
+        reason = (f"early-stopped at epoch {done}, best epoch {monitor.best_epoch} "
+                  f"({cfg.monitor} did not improve for {monitor.patience} epochs)")
+    elif stop == "stopped":
+        reason = ("stopped by user before the first epoch ended" if done == 0 and pos < n
+                  else f"stopped by user during epoch {done + 1}" if 0 < pos < n
+                  else f"stopped by user after epoch {done}")
     if monitor.weights is not None:
         model.set_weights(monitor.weights)
     elif stop == "diverged":  # no epoch to go back to: the weights that blew up may be inf or nan
@@ -199,7 +200,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     best = next((h for h in history if h["epoch"] == monitor.best_epoch), None)
     total = time.perf_counter() - t_run - paused
     trained = sum(h["seconds"] for h in history)
-    result = Result(model, stop, reason, epoch, monitor.best_epoch,
+    result = Result(model, stop, reason, done, monitor.best_epoch,
                     best["dev_acc"] if best else math.nan, best["dev_loss"] if best else math.nan,
                     total, n * len(history) / trained if trained else 0.0, history)
     emit(Finished(result))

@@ -17,13 +17,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 import data
 import models
-from engine import (BatchEnded, ConfigError, Control, EpochEnded, Finished, LIVE, RunStarted, SettingsChanged,
-                    TrainConfig, evaluate)
-from engine.runs import runs_dir, train_run
+from engine import (BatchEnded, ConfigError, Control, EpochEnded, Finished, LIVE, Recording, RunStarted, SettingsChanged,
+                    TrainConfig)
+from engine.runs import list_runs, runs_dir, train_run
 
 from .experiments import ExperimentActions
 from .explore import EXPLORE_ACTIONS, ExploreActions
@@ -154,6 +154,7 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
                            ("#digits-box", f"digits · d next · m mistakes{more}"),
                            ("#settings-box", f"settings · e edit{more}")):
             self.query_one(box).border_title = title
+        self.show_status()
         self.refresh_bindings()
 
     def watch_view(self, view: int) -> None:
@@ -210,9 +211,7 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
                         f"{self.splits.dev.x.shape[1]}", severity="error")
             return
         self.model, self.model_meta = model, meta
-        ev = evaluate(model, self.splits.dev.x, self.splits.dev.y)
-        self.query_one(ConfusionPanel).set_matrix(ev.confusion)
-        self.query_one(DigitsPanel).set_proba(ev.proba)
+        ev = self.refresh_predictions()
         self.state = "model"
         self.status = RunStatus(state="model", monitor=self.config.monitor, patience=self.config.patience)
         self.status.last = {}
@@ -235,15 +234,23 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
                                 patience=cfg.patience)
         self.t_start = time.monotonic()
         self.show_all()
-        self.worker = self.run_worker(partial(self.train_thread, cfg, self.control, self.run_id), thread=True,
+        self.worker = self.run_worker(partial(self.train_thread, cfg, self.control, self.run_id, self.splits_for(cfg)), thread=True,
                                       group="train", exclusive=True, exit_on_error=False, name=f"run {self.run_id}")
 
-    def train_thread(self, cfg: TrainConfig, control: Control, run_id: int):
-        """Runs in the worker thread: never touches a widget, only posts messages and fills the inbox."""
-        splits = self.splits
-        if self.data_key(cfg) != self.splits_key:
+    def splits_for(self, cfg: TrainConfig) -> data.Splits | None:
+        """On the UI thread: the loaded splits if `cfg` trains on them, else None (the worker loads)."""
+        return self.splits if self.data_key(cfg) == self.splits_key else None
+
+    def splits_in_thread(self, cfg: TrainConfig, splits: data.Splits | None) -> data.Splits:
+        """In a worker thread: the splits chosen on the UI thread, or freshly loaded (and announced)."""
+        if splits is None:
             splits = self.loader(cfg)
             self.post_message(DataLoaded(splits, self.data_key(cfg)))
+        return splits
+
+    def train_thread(self, cfg: TrainConfig, control: Control, run_id: int, splits: data.Splits | None):
+        """Runs in the worker thread: never touches a widget, only posts messages and fills the inbox."""
+        splits = self.splits_in_thread(cfg, splits)
 
         def listener(event) -> None:
             if isinstance(event, BatchEnded):
@@ -290,7 +297,9 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         if message.run_id != self.run_id:
             return
         event, st = message.event, self.status
-        if isinstance(event, RunStarted):
+        if isinstance(event, Recording):
+            self.run_dir = Path(event.run_dir)
+        elif isinstance(event, RunStarted):
             st.note = f"{event.spec}: {event.n_train:,} train, {event.n_dev:,} dev digits"
         elif isinstance(event, EpochEnded):
             self.drain()
@@ -363,8 +372,9 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         self.query_one("#title", Static).update(title)
 
     def show_status(self) -> None:
-        for panel in self.query(StatusPanel):
-            panel.show(self.status)
+        """Only the status panel the layout shows (top right when wide, bottom left when compact)."""
+        if self.is_mounted:
+            self.query_one("#status" if self.wide else "#side-status", StatusPanel).show(self.status)
 
     def show_settings(self) -> None:
         running = self.run_config if self.state in ("training", "paused") else None
@@ -403,11 +413,9 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         return rules[action] or False  # hidden when it makes no sense now: the footer stays short
 
     def best_file(self) -> Path | None:
-        """The best model the running run has saved so far."""
-        if self.run_config is None:
-            return None
-        runs = sorted(self.runs_root.glob("*/model.npz"), key=lambda p: p.stat().st_mtime) if self.runs_root.exists() else []
-        return runs[-1] if runs and runs[-1].stat().st_mtime >= time.time() - (time.monotonic() - self.t_start) - 1 else None
+        """The best model the running run has saved so far (its directory comes with a Recording event)."""
+        path = self.run_dir / "model.npz" if self.run_dir is not None else None
+        return path if path is not None and path.is_file() else None
 
     def action_train(self) -> None:
         self.start_run()
@@ -492,22 +500,15 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
             self.open_model(path)
 
     def recent_models(self, limit: int = 20) -> list[tuple[Path, str]]:
-        found = sorted(self.runs_root.glob("*/model.npz"), key=lambda p: p.stat().st_mtime, reverse=True)[:limit] \
-            if self.runs_root.exists() else []
+        """(model path, label) of the newest runs that saved a model, search trials included."""
         out = []
-        for p in found:
-            label = p.parent.name
-            summary = p.parent / "summary.json"
-            if summary.is_file():
-                try:
-                    import json
-
-                    s = json.loads(summary.read_text())
-                    if s.get("test_accuracy") is not None:
-                        label += f"   test {100 * s['test_accuracy']:.2f}%"
-                except (OSError, ValueError):
-                    label += "   (damaged summary)"
-            out.append((p, label))
+        for run in reversed(list_runs(self.runs_root)):
+            if run.model_path is None:
+                continue
+            label = run.name + (f"   test {100 * run.test_acc:.2f}%" if run.test_acc is not None else "")
+            out.append((run.model_path, label + ("   (damaged)" if run.damaged else "")))
+            if len(out) == limit:
+                break
         return out
 
     def action_digits(self) -> None:
@@ -542,7 +543,11 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
             self.state = "stopping"
             self.notify("Stopping training and saving the best model...")
             if self.worker is not None:
-                await self.worker.wait()
+                try:
+                    await self.worker.wait()
+                except (WorkerFailed, WorkerCancelled):
+                    self.exit(message=f"nn-tui: the run ended with an error: {self.worker.error}")
+                    return
         self.exit()
 
 

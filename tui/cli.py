@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     except (DataError, ConfigError, CheckpointError, SpecError) as e:
         print(f"nn-tui: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # an unwritable --out, a full disk: one line, not a traceback
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        print(f"nn-tui: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("nn-tui: interrupted", file=sys.stderr)
         return 130

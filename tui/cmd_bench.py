@@ -40,7 +40,7 @@ def blas_summary() -> str:
 def run_bench(args) -> int:
     from threadpoolctl import threadpool_limits
 
-    from engine import parse_hidden
+    from engine import FIELDS, ConfigError, parse_hidden
     from engine.bench import BATCHES, STANDARD, bench
 
     con = console()
@@ -48,6 +48,12 @@ def run_bench(args) -> int:
     hidden = tuple(parse_hidden(h) for h in args.hidden) if args.hidden else STANDARD
     batches = tuple(args.batch_size) if args.batch_size else BATCHES
     samples = 10_000 if args.quick else None
+    for b in batches:
+        FIELDS["batch_size"].check(b)
+        if b > (samples or len(splits.train)):
+            raise ConfigError(f"--batch-size {b} is larger than the {samples or len(splits.train):,} samples timed")
+    if args.repeats < 1:
+        raise ConfigError(f"--repeats {args.repeats} must be at least 1")
     with threadpool_limits(args.threads) if args.threads else nullcontext():
         con.print(f"nn-tui bench   numpy {np.__version__}   {blas_summary()}   float32   "
                   f"python {platform.python_version()}   {platform.machine()}")

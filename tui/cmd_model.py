@@ -21,11 +21,24 @@ def register(sub) -> None:
                         description="Draw test digits with their true label, the model's prediction and its probability.")
     pr.add_argument("model", help="model file (.npz) written by nn-tui")
     pr.add_argument("--data", help="dataset (default: the one the model was trained on)")
-    pr.add_argument("--count", type=int, default=8, help="how many digits (default 8)")
+    pr.add_argument("--count", type=count, default=8, help="how many digits (default 8)")
     pr.add_argument("--errors", action="store_true", help="only digits the model gets wrong, most confident first")
     pr.add_argument("--seed", type=int, default=None, help="which random sample (default: a new one each time)")
     pr.add_argument("--image", metavar="FILE", help="predict one image file instead (PGM, or PNG with the image extra)")
     pr.set_defaults(run=run_predict)
+
+
+def count(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
 
 
 def load_model_and_data(args, con):

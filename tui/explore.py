@@ -27,14 +27,16 @@ class ExploreActions:
         self.notify("Nothing to explore yet: train a model (t) or open one (o) first.", severity="warning")
         return True
 
-    def refresh_predictions(self) -> None:
+    def refresh_predictions(self):
         """Confusion matrix and digits from the model in hand (after a run: the restored best weights,
-        which may differ from the last epoch's), so a cell lists as many digits as it shows."""
+        which may differ from the last epoch's), so a cell lists as many digits as it shows.
+        Returns the dev-set Evaluation."""
         from engine import evaluate
 
         ev = evaluate(self.model, self.splits.dev.x, self.splits.dev.y)
         self.query_one(ConfusionPanel).set_matrix(ev.confusion)
         self.query_one("#digits").set_proba(ev.proba)
+        return ev
 
     def open_cell(self, true: int, pred: int) -> None:
         if not self.explore_refused():

@@ -80,10 +80,12 @@ def test_pause_blocks_the_loop_until_resume(background, config):
     assert result.seconds < total - 0.25, "time spent paused is not training time"
 
 
-def test_toggle_pause():
+def test_pause_and_resume_flags():
     control = Control()
-    assert control.toggle_pause() is True and control.paused
-    assert control.toggle_pause() is False and not control.paused
+    control.pause()
+    assert control.paused
+    control.resume()
+    assert not control.paused
 
 
 def test_stop_during_an_epoch(background, config):

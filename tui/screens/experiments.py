@@ -123,20 +123,16 @@ def start_search(app, base: TrainConfig, space: dict, count: int | None, budget:
                            patience=base.patience, note=s.note)
     app.t_start = time.monotonic()
     app.state = "training"
-    app.worker = app.run_worker(partial(search_thread, app, base, space, count, budget, app.control, s.base_id),
+    app.worker = app.run_worker(partial(search_thread, app, base, space, count, budget, app.control, s.base_id,
+                                        app.splits_for(base)),
                                 thread=True, group="search", exclusive=True, exit_on_error=False, name="search")
     return len(trials)
 
 
-def search_thread(app, base: TrainConfig, space: dict, count, budget, control, base_id: int) -> None:
+def search_thread(app, base: TrainConfig, space: dict, count, budget, control, base_id: int, splits) -> None:
     """Runs in the worker thread: never touches a widget; posts SearchEvents and fills the inbox."""
-    from ..app import DataLoaded
-
     try:
-        splits = app.splits
-        if app.data_key(base) != app.splits_key:
-            splits = app.loader(base)
-            app.post_message(DataLoaded(splits, app.data_key(base)))
+        splits = app.splits_in_thread(base, splits)
         current = [base_id]
 
         def listener(event) -> None:
