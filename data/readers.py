@@ -226,7 +226,7 @@ def _npz_labels(array: np.ndarray, where: str) -> np.ndarray:
 def read_npz(path: Path) -> tuple[Dataset, Dataset]:
     """(train, test) from an .npz with x_train, y_train, x_test, y_test (the Keras mnist.npz layout)."""
     path = Path(path)
-    if path.is_file() and not zipfile.is_zipfile(path):  # else np.load tries it as a pickle and says so
+    if path.is_file() and not zipfile.is_zipfile(path):  # else np.load reads it as a serialized object and says so
         raise DataError(f"{path}: not an .npz (zip) archive")
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -237,8 +237,8 @@ def read_npz(path: Path) -> tuple[Dataset, Dataset]:
     except DataError:
         raise
     except ValueError as e:
-        if "pickle" in str(e):
-            raise DataError(f"{path}: holds Python objects (pickle), which nn-tui never loads") from None
+        if "Object arrays" in str(e):  # NumPy refusing an object array (allow_pickle=False)
+            raise DataError(f"{path}: holds Python objects, which nn-tui never loads (arrays only)") from None
         raise DataError(f"{path}: not a valid .npz ({e})") from None
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: not a valid .npz ({e})") from None

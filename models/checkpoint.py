@@ -1,4 +1,4 @@
-"""The model file: one .npz of arrays (never pickle) whose JSON metadata is stored inside it
+"""The model file: one .npz of plain arrays (never Python objects) whose JSON metadata is stored inside it
 as a string array and mirrored beside it in a .json file for people to read.
 
 Loading checks the format, every shape against the spec, and a SHA-256 of the weights,
@@ -79,7 +79,7 @@ def _jsonable(value):
 def load(path: str | os.PathLike) -> tuple[MLP, dict]:
     """(model, metadata) from a file written by `save`."""
     path = Path(path)
-    if path.is_file() and not zipfile.is_zipfile(path):  # np.load would call it pickle, or return an .npy array
+    if path.is_file() and not zipfile.is_zipfile(path):  # np.load would read it as a serialized object, or return an .npy array
         raise CheckpointError(f"{path}: not an .npz model file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -87,8 +87,8 @@ def load(path: str | os.PathLike) -> tuple[MLP, dict]:
     except FileNotFoundError:
         raise CheckpointError(f"{path}: no such file") from None
     except ValueError as e:
-        if "pickle" in str(e):
-            raise CheckpointError(f"{path}: holds Python objects (pickle), which nn-tui never loads") from None
+        if "Object arrays" in str(e):  # NumPy refusing an object array (allow_pickle=False)
+            raise CheckpointError(f"{path}: holds Python objects, which nn-tui never loads (arrays only)") from None
         raise CheckpointError(f"{path}: not an .npz model file ({e})") from None
     except (OSError, EOFError, zipfile.BadZipFile) as e:
         raise CheckpointError(f"{path}: not an .npz model file ({type(e).__name__}: {e})") from None

@@ -65,7 +65,7 @@ def test_object_array_is_refused_never_unpickled(files, digits, check_error, tmp
     trap[0] = _Trap(marker)
     arrays = dict(_keras(digits), y_train=trap)
     path = files.npz("trap.npz", **arrays)
-    check_error(lambda: data.read_npz(path), path, "pickle")
+    check_error(lambda: data.read_npz(path), path, "Python objects")
     assert not os.path.exists(marker), "the .npz was unpickled"
 
 

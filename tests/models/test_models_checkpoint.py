@@ -157,7 +157,7 @@ def test_object_array_is_never_unpickled(saved):
     arrays["p0"] = np.array([{"evil": 1}, None], dtype=object)
     with open(saved, "wb") as f:
         np.savez(f, **arrays)  # numpy pickles object arrays
-    refused(saved, "pickle")
+    refused(saved, "Python objects")
 
 
 def test_plain_pickle_file(tmp_path):
