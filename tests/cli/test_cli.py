@@ -155,3 +155,8 @@ def test_digits_without_colour_keep_their_blank_rows():
     image[10:14, 10:14] = 255
     text = digit_text(image, color=False)
     assert len(text.plain.split("\n")) == 14 and text.plain.strip()
+
+
+def test_the_app_refuses_a_missing_data_path_before_opening(capsys):
+    code, _, err = run(capsys, "--data", "/nonexistent/train.csv")
+    assert code == 1 and "/nonexistent/train.csv: no such file or directory" in err and err.count("\n") == 1
