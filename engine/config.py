@@ -132,6 +132,33 @@ class TrainConfig:
         return replace(self, **changes)
 
 
+def parse_value(name: str, text: str):
+    """One setting's value from text (a form field, a grid cell) -> its typed, checked value; ConfigError if bad."""
+    from .augment import parse_augment  # augment imports this module
+
+    text = str(text).strip()
+    if name == "hidden":
+        return parse_hidden(text)
+    if name == "augment":
+        value = "" if text.lower() in ("", "off", "none") else text
+        parse_augment(value)
+        return value
+    if name == "data":
+        if not text:
+            raise ConfigError("--data must name a source or a path")
+        return text
+    f = FIELDS[name]
+    if f.choices:
+        f.check(text)
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"--{name.replace('_', '-')} {text!r} is not a number") from None
+    f.check(value)
+    return int(value) if f.integer else value
+
+
 def parse_hidden(value) -> tuple[int, ...]:
     """`"256,128"`, `128`, `[256, 128]` or `""` (no hidden layer) -> (256, 128)."""
     if isinstance(value, str):

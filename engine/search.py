@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -22,8 +21,7 @@ import numpy as np
 import models
 from models import atomic_write
 
-from .augment import parse_augment
-from .config import FIELDS, ConfigError, TrainConfig, parse_hidden
+from .config import ConfigError, TrainConfig, parse_value
 from .control import Control
 from .metrics import evaluate
 from .runs import model_meta, runs_dir, train_run, write_json
@@ -62,22 +60,7 @@ def parse_values(name: str, text: str) -> list:
         raise ConfigError(f"{flag}: give at least one value")
     values = []
     for item in items:
-        if name == "hidden":
-            value = parse_hidden(item)
-        elif name == "augment":
-            value = "" if item.lower() in ("", "off", "none") else item
-            parse_augment(value)
-        elif FIELDS[name].choices:
-            FIELDS[name].check(item)
-            value = item
-        else:
-            try:
-                value = float(item)
-            except ValueError:
-                raise ConfigError(f"{flag} {item!r} is not a number") from None
-            FIELDS[name].check(value)
-            if FIELDS[name].integer:
-                value = int(value)
+        value = parse_value(name, item)
         if value not in values:
             values.append(value)
     return values

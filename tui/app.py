@@ -8,7 +8,6 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult

@@ -12,8 +12,8 @@ from rich.text import Text
 from engine import TrainConfig
 from engine.runs import RunError
 
-from .compare import differing, draw, duration, ended, labels, pct, rich_color, settings_text
-from .console import console, die, load_data
+from .compare import differing, draw, duration, ended, labels, rich_color, settings_text
+from .console import console, die, load_data, pct
 from .options import add_train_options
 
 SEARCH_EPOCHS = 20  # search's default: enough epochs for early stopping to decide

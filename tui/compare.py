@@ -30,10 +30,6 @@ def duration(seconds: float | None) -> str:
     return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
 
 
-def pct(value: float | None) -> str:
-    return "-" if value is None or value != value else f"{100 * value:.2f}%"
-
-
 def setting(name: str, value) -> str:
     """`lr 0.1`, `hidden 128-64`, `sgd`, `cosine lr` (a choice mostly speaks for itself)."""
     if name == "optimizer" and value == "momentum":

@@ -45,8 +45,9 @@ def download_with_progress(source, con: Console) -> None:
         data.download(source, report)
 
 
-def pct(x: float) -> str:
-    return f"{100 * x:.2f}%"
+def pct(value: float | None) -> str:
+    """0.9814 -> 98.14%; None or nan -> -."""
+    return "-" if value is None or value != value else f"{100 * value:.2f}%"
 
 
 def die(message: str) -> int:

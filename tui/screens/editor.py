@@ -16,8 +16,7 @@ from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, DataTable, Input, Static
 
 from engine import FIELDS, LIVE, ConfigError, TrainConfig
-from engine.augment import parse_augment
-from engine.config import parse_hidden
+from engine.config import parse_value as parse_field  # text from the form -> the setting's value
 
 from ..widgets.settings import show_value
 
@@ -40,34 +39,6 @@ class FieldValidator(Validator):
         except ConfigError as e:
             return self.failure(str(e))
         return self.success()
-
-
-def parse_field(name: str, text: str):
-    """Text from the form -> the setting's value, or ConfigError."""
-    text = text.strip()
-    if name == "hidden":
-        return parse_hidden(text)
-    if name == "augment":
-        parse_augment("" if text == "off" else text)
-        return "" if text == "off" else text
-    if name == "data":
-        if not text:
-            raise ConfigError("--data must name a source or a path")
-        return text
-    f = FIELDS[name]
-    if f.choices:
-        f.check(text)
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        raise ConfigError(f"--{name.replace('_', '-')} {text!r} is not a number") from None
-    if f.integer:
-        if not value.is_integer():
-            raise ConfigError(f"--{name.replace('_', '-')} {text} must be a whole number")
-        value = int(value)
-    f.check(value)
-    return value
 
 
 def allowed(name: str) -> str:

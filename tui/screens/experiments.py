@@ -23,7 +23,8 @@ from engine.runs import load_history
 from engine.search import (SearchFinished, SearchStarted, TrialFinished, TrialStarted, WinnerChosen, parse_values,
                            plan, search, show)
 
-from ..compare import duration, pct, settings_text
+from ..compare import duration, settings_text
+from ..console import pct
 from ..messages import EngineEvent, SearchEvent
 from ..widgets.status import RunStatus
 from .editor import FieldValidator

@@ -14,7 +14,8 @@ from textual_plotext import PlotextPlot
 
 from engine.runs import RunInfo, list_runs
 
-from ..compare import differing, draw, duration, ended, labels, pct, rich_color, settings_text
+from ..compare import differing, draw, duration, ended, labels, rich_color, settings_text
+from ..console import pct
 from .experiments import show_run
 
 
