@@ -1,7 +1,7 @@
 """What a network is: layers with forward/backward, the MLP, the checkpoint format (NumPy only)."""
 from .checkpoint import CheckpointError, atomic_write, load, save
-from .layers import ACTIVATIONS, Dense, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh
 from .conv import Conv2D, Flatten, MaxPool2D
+from .layers import ACTIVATIONS, Dense, Dropout, LeakyReLU, ReLU, Sigmoid, Tanh
 from .mlp import INITS, KERNELS, MLP, Spec, SpecError
 
 __all__ = ["CheckpointError", "atomic_write", "load", "save", "ACTIVATIONS", "Dense", "Dropout", "LeakyReLU",

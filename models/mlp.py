@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from data.errors import UserError
+
 from .conv import Conv2D, Flatten, MaxPool2D
 from .layers import ACTIVATIONS, Dense, Dropout
 
@@ -17,7 +19,7 @@ INITS = ("he", "xavier")
 KERNELS = (3, 5)
 
 
-class SpecError(ValueError):
+class SpecError(UserError):
     """An architecture that cannot be built, with a one-line reason."""
 
 
@@ -97,7 +99,7 @@ class Spec:
         return cls(**{k: d[k] for k in names if k in d})
 
     def __str__(self) -> str:
-        """784-128-10 for an MLP; c32-c64-128-10 for conv blocks of 32 and 64 channels (5x5), c32-c64-128-10-k3 for 3x3."""
+        """784-128-10 for an MLP; c32-c64-128-10 for conv blocks of 32 and 64 channels, 5x5 (c32-c64-128-10-k3: 3x3)."""
         if not self.conv:
             return "-".join(map(str, self.sizes))
         name = "-".join([*(f"c{c}" for c in self.conv), *map(str, self.sizes[1:])])
@@ -164,7 +166,7 @@ class MLP:
         self.layers[0].backward(g, need_input_grad=False)
 
     def predict_proba(self, x: np.ndarray, chunk: int | None = None) -> np.ndarray:
-        """Class probabilities (n, classes) float32, computed in chunks (smaller for conv nets: their patches are big)."""
+        """Class probabilities (n, classes) float32, in chunks (smaller for conv nets: their patches are big)."""
         chunk = chunk or (256 if self.spec.conv else 4096)
         out = np.empty((len(x), self.spec.classes), np.float32)
         for i in range(0, len(x), chunk):

@@ -82,7 +82,8 @@ def test_maxpool_gradient(gradcheck, rng, h, w):
     x = rng.permutation(2 * h * w * 3).reshape(2, h, w, 3) / 10.0  # distinct values: max is differentiable
     R = rng.standard_normal((2, h // 2, w // 2, 3))
     out = layer.forward(x.copy(), train=True)
-    np.testing.assert_array_equal(out, x[:, :h // 2 * 2, :w // 2 * 2].reshape(2, h // 2, 2, w // 2, 2, 3).max(axis=(2, 4)))
+    want = x[:, :h // 2 * 2, :w // 2 * 2].reshape(2, h // 2, 2, w // 2, 2, 3).max(axis=(2, 4))
+    np.testing.assert_array_equal(out, want)
     dx = layer.backward(R.copy()).copy()
     gradcheck(projected(layer, x, R), x, dx)
 
@@ -162,5 +163,5 @@ def test_cnn_predicts_the_same_in_chunks_and_in_training_mode(rng):
     proba = model.predict_proba(x)
     np.testing.assert_allclose(model.predict_proba(x, chunk=7), proba, rtol=1e-5, atol=1e-6)
     z = model.forward(x[:10], train=True)
-    np.testing.assert_allclose(z - z.max(1, keepdims=True), np.log(proba[:10]) - np.log(proba[:10]).max(1, keepdims=True),
-                               rtol=1e-3, atol=1e-4)
+    logp = np.log(proba[:10])
+    np.testing.assert_allclose(z - z.max(1, keepdims=True), logp - logp.max(1, keepdims=True), rtol=1e-3, atol=1e-4)
