@@ -21,7 +21,8 @@ from data.errors import UserError
 from .mlp import MLP, Spec
 
 FORMAT = "nn-tui-model"
-VERSION = 1
+VERSION = 2  # 2: conv blocks (spec "conv" and "kernel"); 1: MLPs only, read as before
+READS = (1, 2)
 
 
 class CheckpointError(UserError):
@@ -108,14 +109,16 @@ def load(path: str | os.PathLike) -> tuple[MLP, dict]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise CheckpointError(f"{path}: not an nn-tui model (format {found!r})")
-    if meta.get("version") != VERSION:
+    if meta.get("version") not in READS or isinstance(meta.get("version"), bool):
         raise CheckpointError(f"{path}: model format version {meta.get('version')}, "
-                              f"this nn-tui reads version {VERSION}")
+                              f"this nn-tui reads versions {', '.join(map(str, READS))}")
+    if meta["version"] == 1 and isinstance(meta.get("spec"), dict) and ({"conv", "kernel"} & set(meta["spec"])):
+        raise CheckpointError(f"{path}: a version 1 model file cannot hold conv layers")
     try:
         spec = Spec.from_dict(meta["spec"])
     except (KeyError, TypeError, ValueError) as e:  # SpecError is a ValueError; so is int("abc")
         raise CheckpointError(f"{path}: bad architecture in metadata ({e})") from None
-    shapes = [s for a, b in zip(spec.sizes[:-1], spec.sizes[1:]) for s in ((a, b), (b,))]
+    shapes = spec.shapes()
     names = [f"p{i}" for i in range(len(shapes))]
     if sorted(arrays) != sorted(names):
         raise CheckpointError(f"{path}: has {len(arrays)} weight arrays, a {spec} network needs {len(shapes)}")

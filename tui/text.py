@@ -14,8 +14,8 @@ from engine.runs import RunInfo
 __all__ = ["pct", "duration", "clock", "speed", "count", "show_value", "setting", "ordered", "settings_text",
            "ended", "differing", "labels", "board_cells", "run_cells", "run_date"]
 
-PRIORITY = ("lr", "hidden", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule", "momentum",
-            "patience", "epochs")
+PRIORITY = ("lr", "hidden", "conv", "kernel", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule",
+            "momentum", "patience", "epochs")
 SHORT = {"hidden": "hidden", "batch_size": "batch", "optimizer": "", "schedule": "", "activation": "",
          "momentum": "momentum", "dropout": "dropout", "patience": "patience", "monitor": "monitor",
          "min_delta": "min-delta", "decay_every": "decay every", "decay_rate": "decay", "max_norm": "max-norm",

@@ -19,6 +19,9 @@ def describe(name: str) -> str:
     default = getattr(DEFAULTS, name)
     if name == "hidden":
         return f"hidden layer sizes, e.g. 128 or 256,128 (default {','.join(map(str, default))})"
+    if name == "conv":
+        return ("conv blocks (conv k x k 'same' -> 2x2 max-pool -> activation) before the hidden layers: channels, "
+                "e.g. 32,64 (default off: an MLP)")
     if name == "data":
         return ("source name (mnist, fashion-mnist, kmnist) or a path: MNIST directory, Kaggle .csv, .npz "
                 "(default mnist)")
@@ -34,11 +37,12 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
     """One --flag per TrainConfig field; with multi=True numbers may be comma lists (for search)."""
     group = parser.add_argument_group("training settings")
     for f in fields(TrainConfig):
-        text = f.name in ("data", "augment", "hidden") or f.name in FIELDS and FIELDS[f.name].choices
+        text = f.name in ("data", "augment", "hidden", "conv") or f.name in FIELDS and FIELDS[f.name].choices
         kind = "str" if text else TYPES[f.name]
         metavar = f.name.upper().replace("_", "-")
         if multi and f.name not in ("data", "dev_size"):
             several = ("; several separated by ';', e.g. off;shift" if f.name == "augment"
+                       else "; several separated by ';', e.g. off;16,32;32,64" if f.name == "conv"
                        else "; several separated by commas")
             text = describe(f.name) + several
             if f.name == "hidden":
