@@ -16,15 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from models import atomic_write
+from models import CheckpointError, atomic_write
 
 FORMAT, VERSION = "nn-tui-checkpoint", 1
 FOLDER = "checkpoints"
 NAME = re.compile(r"^epoch-(\d+)\.npz$")
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be found, read or applied, with a one-line reason."""
 
 
 def generators(model) -> dict[str, np.random.Generator]:
@@ -68,7 +64,8 @@ class Checkpoint:
         best = monitor.weights if monitor.weights is not None and monitor.best_epoch != epoch else None
         return cls(epoch, model.params, buffers(opt), counters(opt),
                    {k: g.bit_generator.state for k, g in rngs.items()},
-                   {"metric": monitor.metric, "best": monitor.best, "best_epoch": monitor.best_epoch, "bad": monitor.bad},
+                   {"metric": monitor.metric, "best": monitor.best, "best_epoch": monitor.best_epoch,
+                    "bad": monitor.bad},
                    dict(settings), elapsed, best)
 
     def fits(self, model, metric: str) -> None:
@@ -99,7 +96,8 @@ class Checkpoint:
         for name, g in rngs.items():
             if name in self.rngs:
                 g.bit_generator.state = self.rngs[name]
-        monitor.best, monitor.best_epoch, monitor.bad = self.monitor["best"], self.monitor["best_epoch"], self.monitor["bad"]
+        m = self.monitor
+        monitor.best, monitor.best_epoch, monitor.bad = m["best"], m["best_epoch"], m["bad"]
         if monitor.best_epoch:
             monitor.weights = [np.array(w) for w in (self.best if self.best is not None else self.params)]
 

@@ -107,7 +107,8 @@ def alerts(history: list[dict], changes: list[dict] = (), latest_loss: float | N
     out: list[Alert] = []
     last = history[-1] if history else {}
     epoch = int(last.get("epoch", 0))
-    raised = [c for c in changes if c.get("field") == "lr" and _finite(c.get("old"), c.get("new")) and c["new"] > c["old"]]
+    raised = [c for c in changes if c.get("field") == "lr" and _finite(c.get("old"), c.get("new"))
+              and c["new"] > c["old"]]
     suggestion = "lr likely too high: undo the change / halve lr" if raised else "lr likely too high: halve lr"
     losses = [h.get("train_loss") for h in history[-3:]]
     rises = [b - a > JUMP and b > a * (1 + RISE) for a, b in zip(losses, losses[1:])] if _finite(*losses) else []
@@ -118,8 +119,9 @@ def alerts(history: list[dict], changes: list[dict] = (), latest_loss: float | N
         out.append(Alert("diverging", epoch, f"train loss rising ({losses[-2]:.3g} -> {losses[-1]:.3g})", suggestion))
     grads = layer_values(last, "grad_norm")
     if len(grads) >= 2 and _finite(*grads) and grads[-1] > 0 and grads[0] < VANISH * grads[-1]:
-        out.append(Alert("vanishing", epoch, f"gradients vanish in early layers (layer 1 gets {grads[0] / grads[-1]:.1e} "
-                                             f"of the last layer's)", "try relu with he init, fewer layers, or a higher lr"))
+        out.append(Alert("vanishing", epoch, f"gradients vanish in early layers (layer 1 gets "
+                                             f"{grads[0] / grads[-1]:.1e} of the last layer's)",
+                         "try relu with he init, fewer layers, or a higher lr"))
     for i, share in enumerate(layer_values(last, "dead"), 1):
         if share > DEAD:
             out.append(Alert("dead", epoch, f"{share:.0%} of layer {i}'s units are dead",

@@ -10,12 +10,21 @@ import numpy as np
 
 from models import MLP
 
-from .augment import Augmenter, parse_augment
+from .augment import Augmenter
 from .checkpoints import Checkpoint, generators
-from .config import TrainConfig
+from .config import TrainConfig, parse_augment
 from .control import Control
-from .events import (BatchEnded, EarlyStopping, EpochEnded, Finished, Paused, Resumed, RunStarted,
-                     SettingsChanged, frozen)
+from .events import (
+    BatchEnded,
+    EarlyStopping,
+    EpochEnded,
+    Finished,
+    Paused,
+    Resumed,
+    RunStarted,
+    SettingsChanged,
+    frozen,
+)
 from .health import EVERY, Probe
 from .losses import softmax_cross_entropy
 from .metrics import evaluate
@@ -73,10 +82,8 @@ class Monitor:
 
 
 def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float, probe: Probe | None = None) -> tuple[float, int]:
-    """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if loss is not finite.
-
-    A `probe` samples gradient norms, unit activity and the update's size on this batch.
-    """
+    """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if the loss
+    is not finite. A `probe` samples gradient norms, unit activity and the update's size on this batch."""
     z = model.forward(xb, train=True)
     scaled = opt.takes_scaled
     loss, correct = softmax_cross_entropy(z, yb, lr if scaled else 1.0)
@@ -120,7 +127,8 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     n, history, first, offset = len(x), [], 1, 0.0
     if start is not None:
         start.restore(model, opt, rngs, monitor)
-        history, first, offset = [dict(h) for h in start.history if h["epoch"] <= start.epoch], start.epoch + 1, start.elapsed
+        history = [dict(h) for h in start.history if h["epoch"] <= start.epoch]
+        first, offset = start.epoch + 1, start.elapsed
     initial = model.get_weights()  # put back if the run diverges before any epoch is evaluated
     stop, reason, done, pos = "max-epochs", "", first - 1, 0  # done: epochs completed and evaluated
 
@@ -174,7 +182,8 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     xb = x_buf[m] = np.empty((m, x.shape[1]), x.dtype)
                 np.take(x, idx, axis=0, out=xb)
                 yb = y[idx]
-                lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every, cfg.decay_rate)
+                lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every,
+                                   cfg.decay_rate)
                 loss, correct = step(model, opt, augment(xb) if augment else xb, yb, lr,
                                      probe if batch % EVERY == 1 else None)
                 probe.loss(loss, m, pos / n)

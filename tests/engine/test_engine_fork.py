@@ -135,8 +135,8 @@ class ChangeAt:
 def test_live_changes_are_recorded_and_the_config_shows_the_settings_in_force(splits, tmp_path):
     control = Control()
     cfg = TrainConfig(**HARD)
-    _, summary = train_run(splits, cfg, tmp_path, ChangeAt(control, {1: {"lr": 0.02}, 3: {"batch_size": 64, "lr": 0.01}}),
-                           control, keep=5)
+    changes = ChangeAt(control, {1: {"lr": 0.02}, 3: {"batch_size": 64, "lr": 0.01}})
+    _, summary = train_run(splits, cfg, tmp_path, changes, control, keep=5)
     info = read_run(summary["run_dir"])
     assert info.changes == [{"epoch": 2, "batch": 0, "field": "lr", "old": 0.05, "new": 0.02},
                             {"epoch": 4, "batch": 0, "field": "batch_size", "old": 32, "new": 64},

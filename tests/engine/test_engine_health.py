@@ -1,4 +1,4 @@
-"""Training health in the epoch records, and alerts: each raised by a run crafted to show it, silent on a healthy one."""
+"""Training health in the epoch records, and alerts: each raised by a crafted run, silent on a healthy one."""
 from __future__ import annotations
 
 import math
