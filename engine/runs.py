@@ -50,7 +50,7 @@ def model_meta(data_name: str, source: str, cfg: TrainConfig, metrics: dict, **e
             **extra, "saved": datetime.now().isoformat(timespec="seconds")}
 
 
-KEEP = 2  # checkpoints a run keeps by default: the last KEEP epochs, and the best one
+KEEP = 5  # checkpoints a run keeps by default: the last KEEP epochs, and the best one
 
 
 @dataclass
