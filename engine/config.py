@@ -84,6 +84,8 @@ class TrainConfig:
 
     data: str = "mnist"
     hidden: tuple[int, ...] = (512, 256)
+    conv: tuple[int, ...] = ()  # channels of each conv -> pool -> activation block, before the hidden layers
+    kernel: int = 5
     activation: str = "relu"
     init: str = "he"
     dropout: float = 0.0
@@ -103,8 +105,6 @@ class TrainConfig:
     dev_size: float = 5000
     augment: str = ""
     max_norm: float = 0.0
-    conv: tuple[int, ...] = ()  # channels of each conv -> pool -> activation block, before the hidden layers
-    kernel: int = 5
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", parse_hidden(self.hidden))

@@ -165,3 +165,21 @@ def test_cnn_predicts_the_same_in_chunks_and_in_training_mode(rng):
     z = model.forward(x[:10], train=True)
     logp = np.log(proba[:10])
     np.testing.assert_allclose(z - z.max(1, keepdims=True), logp - logp.max(1, keepdims=True), rtol=1e-3, atol=1e-4)
+
+
+def test_inside_a_cnn_filters_feature_maps_and_dense_activations(rng):
+    from engine.inspect import activations, dead_share, feature_maps, filters
+
+    model = MLP(Spec(784, (16,), 10, conv=(4, 8), kernel=5, seed=1))
+    x = rng.random((5, 784), dtype=np.float32)
+    f = filters(model)
+    assert f.shape == (4, 5, 5)
+    np.testing.assert_array_equal(f[2], model.convs[0].W[:, 2].reshape(5, 5))
+    maps = feature_maps(model, x[0])
+    assert [m.shape for m in maps] == [(4, 14, 14), (8, 7, 7)] and (maps[0] >= 0).all()
+    flat = maps[1].transpose(1, 2, 0).reshape(-1)  # the last maps, flattened NHWC, are what the dense layers see
+    d1, d2 = model.dense
+    logits = np.maximum(flat @ d1.W + d1.b, 0) @ d2.W + d2.b
+    np.testing.assert_allclose(logits, model.forward(x[:1])[0], rtol=1e-4, atol=1e-5)
+    [hidden] = activations(model, x)
+    assert hidden.shape == (5, 16) and 0 <= dead_share(model, x) <= 1

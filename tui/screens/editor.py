@@ -21,7 +21,8 @@ from engine.config import parse_value as parse_field  # text from the form -> th
 from ..text import show_value
 
 NAMES = [f.name for f in fields(TrainConfig)]
-HINTS = {"hidden": "sizes, e.g. 256,128", "data": "mnist, fashion-mnist, kmnist or a path",
+HINTS = {"hidden": "sizes, e.g. 256,128", "conv": "channels, e.g. 32,64 (none: MLP)", "kernel": "3 | 5",
+          "data": "mnist, fashion-mnist, kmnist or a path",
          "augment": "shift,rotate,noise[=strength]"}
 
 
