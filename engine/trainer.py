@@ -14,11 +14,12 @@ from .augment import Augmenter, parse_augment
 from .config import TrainConfig
 from .control import Control
 from .events import (BatchEnded, EarlyStopping, EpochEnded, Finished, Paused, Resumed, RunStarted,
-                     SettingsChanged, frozen)
+                     SettingsChanged, ThreadsChosen, frozen)
 from .losses import softmax_cross_entropy
 from .metrics import evaluate
 from .optim import OPTIMIZERS, clip_norms
 from .schedule import learning_rate
+from .threads import plan as plan_threads
 
 Listener = Callable[[object], None]
 
@@ -37,11 +38,13 @@ class Result:
     seconds: float  # training time, pauses excluded
     samples_per_sec: float
     history: list[dict] = field(default_factory=list)
+    threads: int = 0  # BLAS threads in use at the end (0: no BLAS found)
+    threads_mode: str = "auto"  # auto (by measurement) | config | pinned | env (OPENBLAS/OMP_NUM_THREADS) | none
 
     def summary(self) -> dict:
         return {"stop": self.stop, "stop_reason": self.reason, "epochs": self.epochs, "best_epoch": self.best_epoch,
                 "dev_accuracy": self.dev_acc, "dev_loss": self.dev_loss, "seconds": self.seconds,
-                "samples_per_sec": self.samples_per_sec}
+                "samples_per_sec": self.samples_per_sec, "threads": self.threads, "threads_mode": self.threads_mode}
 
 
 class Monitor:
@@ -106,6 +109,10 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     n, history = len(x), []
     stop, reason, done, pos = "max-epochs", "", 0, 0  # done: epochs completed and evaluated
     emit(RunStarted(cfg.to_dict(), str(model.spec), n, len(x_dev), math.ceil(n / batch_size)))
+    plan, blas = plan_threads(cfg.threads)
+    chooser = plan.chooser
+    if plan.mode != "none":
+        blas.set(chooser.threads)
     x_buf: dict[int, np.ndarray] = {}
     t_run, paused = time.perf_counter(), 0.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -135,6 +142,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     opt.momentum = changes.get("momentum", opt.momentum)
                     batch_size = int(changes.get("batch_size", batch_size))
                     emit(SettingsChanged(changes, epoch, batch))
+                t_step = time.perf_counter()
                 idx = order[pos:pos + batch_size]
                 pos += len(idx)
                 batch += 1
@@ -151,6 +159,12 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     break
                 if cfg.max_norm:
                     clip_norms(weights, cfg.max_norm)
+                decided = len(chooser.decisions)
+                if chooser.record(time.perf_counter() - t_step, m) is not None:
+                    blas.set(chooser.threads)
+                if len(chooser.decisions) > decided:
+                    d = chooser.decisions[-1]
+                    emit(ThreadsChosen(d.threads, d.timings, d.switched, epoch, batch))
                 epoch_loss += loss * m
                 epoch_correct += correct
                 win_loss += loss * m
@@ -160,7 +174,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                 if now - t_report >= report_every:
                     emit(BatchEnded(epoch, batch, batch + math.ceil((n - pos) / batch_size), epoch - 1 + pos / n,
                                     win_loss / win_n, win_correct / win_n, lr,
-                                    pos / max(now - t_epoch - paused_epoch, 1e-9)))
+                                    pos / max(now - t_epoch - paused_epoch, 1e-9), chooser.threads))
                     win_loss = win_correct = win_n = 0.0
                     t_report = now
             paused += paused_epoch
@@ -174,7 +188,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
             improved = monitor.update(epoch, dev.accuracy if cfg.monitor == "dev_acc" else dev.loss, model)
             event = EpochEnded(epoch, cfg.epochs, epoch_loss / n, epoch_correct / n, dev.loss, dev.accuracy, lr,
                                seconds, time.perf_counter() - t_run - paused, n / seconds, monitor.state(), improved,
-                               frozen(dev.confusion), frozen(dev.proba))
+                               frozen(dev.confusion), frozen(dev.proba), chooser.threads)
             history.append(event.record())
             done = epoch
             emit(event)
@@ -193,6 +207,8 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
         reason = ("stopped by user before the first epoch ended" if done == 0 and pos < n
                   else f"stopped by user during epoch {done + 1}" if 0 < pos < n
                   else f"stopped by user after epoch {done}")
+    if plan.mode != "none":
+        blas.restore()
     if monitor.weights is not None:
         model.set_weights(monitor.weights)
     elif stop == "diverged":  # no epoch to go back to: the weights that blew up may be inf or nan
@@ -202,6 +218,6 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     trained = sum(h["seconds"] for h in history)
     result = Result(model, stop, reason, done, monitor.best_epoch,
                     best["dev_acc"] if best else math.nan, best["dev_loss"] if best else math.nan,
-                    total, n * len(history) / trained if trained else 0.0, history)
+                    total, n * len(history) / trained if trained else 0.0, history, chooser.threads, plan.mode)
     emit(Finished(result))
     return result

@@ -17,7 +17,7 @@ from threadpoolctl import threadpool_limits
 
 import data
 import tui.app
-from engine import Control, TrainConfig
+from engine import Control, TrainConfig, threads
 from tui.app import NNTuiApp, make_app
 
 
@@ -27,7 +27,9 @@ def one_blas_thread():
     of a tiny run, so the process never looks idle and every Pilot key press (which waits for an idle
     CPU, up to 1 s twice) takes 2 s; on a 2-core CI machine they also starve the UI thread."""
     with threadpool_limits(1):
+        threads.pin(1)  # and the engine's thread chooser keeps it
         yield
+        threads.pin(None)
 
 
 @pytest.fixture(scope="session")
