@@ -40,7 +40,8 @@ class Chooser:
     def __init__(self, counts=(1, 2), fixed: int | None = None, probe: int = 6, warmup: int = 2,
                  every: float = 4.0, most: float = 32.0, margin: float = 0.15):
         self.counts = tuple(sorted(set(counts)))
-        self.fixed, self.probe, self.warmup, self.every, self.most, self.margin = fixed, probe, warmup, every, most, margin
+        self.fixed, self.probe, self.warmup, self.margin = fixed, probe, warmup, margin
+        self.every, self.most = every, most
         self.clock = 0.0  # seconds of training recorded so far
         self.decisions: list[Decision] = []
         self.interval = every
