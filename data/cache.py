@@ -12,7 +12,6 @@ import json
 import os
 import zlib
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -74,7 +73,9 @@ def read(path: Path, key: dict) -> tuple[dict[str, np.ndarray], dict] | None:
 
 
 def write(path: Path, key: dict, arrays: dict[str, np.ndarray], extra: dict) -> None:
-    """Write an entry atomically (a temporary file beside it, then a rename), honouring the umask."""
+    """Write an entry atomically (a temporary file beside it, then a rename), honouring the umask.
+
+    No fsync: an entry cut short by a crash fails its size and CRC checks and is rebuilt."""
     arrays = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
     header = {"key": key, "extra": extra,
               "arrays": [{"name": k, "dtype": v.dtype.str, "shape": list(v.shape), "crc32": crc(v)}
@@ -87,28 +88,54 @@ def write(path: Path, key: dict, arrays: dict[str, np.ndarray], extra: dict) -> 
             f.write(MAGIC + json.dumps(header).encode() + b"\n")
             for v in arrays.values():
                 f.write(memoryview(v).cast("B"))
-            f.flush()
-            os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
 
 
-def cached(root: Path, tag: str, paths: list[Path], build: Callable[[], tuple[dict[str, np.ndarray], dict]]):
-    """(arrays, extra) from the entry for `paths` when valid, else from `build()` (then saved for next time).
+KEEP = 8  # entries kept; the least recently written beyond that are removed
 
-    `tag` names what `build` makes from the files (the reader and its version). A cache that cannot be
-    written (read-only, full disk) only costs the time it would have saved.
-    """
-    key = {"tag": tag, "files": fingerprint(paths)}
-    path = entry_path(root, tag, paths)
-    hit = read(path, key)
-    if hit is not None:
-        return hit
-    arrays, extra = build()
+
+def prune(root: Path, keep: int = KEEP) -> None:
+    entries = sorted((Path(root) / "decoded").glob("*.arrays"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in entries[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def code_version() -> int:
+    """CRC-32 of the modules that decode files: a changed reader never meets arrays an older one made."""
+    here = Path(__file__).parent
+    return crc(b"".join((here / name).read_bytes() for name in ("cache.py", "readers.py", "sources.py", "dataset.py")))
+
+
+def datasets(root: Path, kind: str, paths: list[Path], build):
+    """(pool, test or None, kind) through the cache; `build()` returns the same from the files themselves."""
+    from .dataset import Dataset
+
+    def arrays():
+        pool, test, found = build()
+        out = {"pool_images": pool.images}
+        if pool.labels is not None:
+            out["pool_labels"] = pool.labels
+        if test is not None:
+            out.update(test_images=test.images, test_labels=test.labels)
+        return out, {"kind": found}
+
     try:
-        write(path, key, arrays, extra)
-    except OSError:
-        pass
-    return arrays, extra
+        key = {"tag": f"{kind}:{code_version()}", "files": fingerprint(paths)}
+    except OSError:  # a file that cannot be read: the reader says so in its own words
+        key = None
+    hit = read(entry_path(root, kind, paths), key) if key else None
+    if hit is None:
+        got, extra = arrays()
+        if key:
+            try:
+                write(entry_path(root, kind, paths), key, got, extra)
+                prune(root)
+            except OSError:  # a read-only or full cache only costs the time it would have saved
+                pass
+    else:
+        got, extra = hit
+    test = Dataset(got["test_images"], got["test_labels"]) if "test_images" in got else None
+    return Dataset(got["pool_images"], got.get("pool_labels")), test, extra["kind"]
