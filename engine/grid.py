@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .config import ConfigError, TrainConfig, parse_value
 
-FIXED = ("data", "dev_size")  # every trial must be ranked on the same dev set
+FIXED = ("data", "dev_size", "threads")  # every trial is ranked on the same dev set, and timed alike
 SEARCHABLE = tuple(name for name in TrainConfig.__dataclass_fields__ if name not in FIXED)
 
 
@@ -17,7 +17,8 @@ def parse_values(name: str, text: str) -> list:
     flag = "--" + name.replace("_", "-")
     text = str(text).strip()
     if name in FIXED and name in TrainConfig.__dataclass_fields__:
-        raise ConfigError(f"{flag} cannot be searched: every trial is ranked on the same dev set")
+        why = "every trial is timed alike" if name == "threads" else "every trial is ranked on the same dev set"
+        raise ConfigError(f"{flag} cannot be searched: {why}")
     if name not in SEARCHABLE:
         raise ConfigError(f"{flag}: not a training setting")
     if name == "augment":
@@ -44,7 +45,7 @@ def parse_space(texts: dict[str, str]) -> dict[str, list]:
 
 def parse_grid(texts: dict, base: TrainConfig) -> tuple[TrainConfig, dict[str, list]]:
     """(base config, search space) from {setting: text}: one value fixes a setting on `base`, several search it;
-    None (a flag not given) is skipped, a blank text refused. `data` and `dev_size` are fixed as given.
+    None (a flag not given) is skipped, a blank text refused. `data`, `dev_size` and `threads` are fixed as given.
     ConfigError names the bad setting."""
     fixed, space = {}, {}
     for name, text in texts.items():
