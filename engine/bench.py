@@ -11,6 +11,7 @@ import numpy as np
 from models import MLP, Spec
 
 from .config import TrainConfig
+from .health import EVERY, Probe
 from .threads import cores
 from .threads import plan as plan_threads
 from .trainer import make_optimizer, step
@@ -58,6 +59,8 @@ def training_run(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: 
     buf = np.empty((batch, x.shape[1]), np.float32)
     steps = samples // batch
 
+    probe = Probe(model)
+
     def run(count: int = steps):
         order = rng.permutation(len(x))
         chooser, blas = (None, None) if threads is None else plan_threads(threads)
@@ -67,7 +70,7 @@ def training_run(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: 
             t = time.perf_counter()
             idx = order[(i * batch) % (len(x) - batch):][:batch]
             np.take(x, idx, axis=0, out=buf)
-            step(model, opt, buf, y[idx], 0.01)
+            step(model, opt, buf, y[idx], 0.01, probe if i % EVERY == 0 else None)  # health sampled as train() does
             if chooser and chooser.chooser.record(time.perf_counter() - t, batch) is not None:
                 blas.set(chooser.chooser.threads)
         if blas:

@@ -114,6 +114,20 @@ def pin(threads: int | None) -> None:
         Blas().set(threads)
 
 
+@contextmanager
+def pinned(threads: int):
+    """`pin(threads)` for the block, then the previous choice and count back (tests, benchmarks)."""
+    previous, blas = _pinned, Blas()
+    before = blas.threads
+    pin(threads)
+    try:
+        yield
+    finally:
+        pin(previous)
+        if before:
+            blas.set(before)
+
+
 def cores() -> int:
     """CPUs this process may run on."""
     try:
