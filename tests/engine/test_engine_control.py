@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from engine import (BatchEnded, ConfigError, Control, EpochEnded, Finished, Paused, Resumed, SettingsChanged,
-                    train)
+from engine import BatchEnded, ConfigError, Control, EpochEnded, Finished, Paused, Resumed, SettingsChanged, train
 from models import MLP
 
 WAIT = 10  # seconds: generous upper bounds, never reached when things work
@@ -172,7 +171,7 @@ def test_change_lr_mid_run(background, config):
     result = bg.join()
     assert result.stop == "max-epochs"
     changed = gate.of(SettingsChanged)
-    assert changed == [SettingsChanged({"lr": 0.01}, 1, 2)]
+    assert changed == [SettingsChanged({"lr": 0.01}, 1, 2, {"lr": 0.1})]
     at = gate.index(SettingsChanged)
     before = [e.lr for e in gate.events[:at] if isinstance(e, BatchEnded)]
     after = [e.lr for e in gate.events[at:] if isinstance(e, BatchEnded)]

@@ -171,7 +171,8 @@ class MetricChart(PlotextPlot):
         high = float(max(values))
         if self.percent:
             settled = self.batch_y[len(self.batch_y) // 10:] if len(self.batch_y) >= 20 else self.batch_y
-            low = min([float(np.percentile(settled, 5)) if settled else 100.0, *(v for _, v in self.train + self.dev)])
+            floor = float(np.percentile(settled, 5)) if settled else 100.0
+            low = min([floor, *(v for _, v in self.train + self.dev)])
             pad = max((min(high, 100) - low) * 0.08, 0.2)
             return max(low - pad, 0), min(high + pad, 100)
         if self.log_scale:
