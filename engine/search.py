@@ -956,7 +956,8 @@ def search(splits, base: TrainConfig, space: dict, *, count: int | None = None, 
         trials = [t for t in the_study.get_trials(deepcopy=False) if t.state.name != "WAITING"]
         rows = {t.number: trial_row(t, names, host) for t in trials}
         finished = [row for row in rows.values() if row["state"] != "running"]
-        changed = [t for t in trials if t.state.name != "RUNNING" and seen.get(t.number, (None,))[0] in (None, "RUNNING")]
+        changed = [t for t in trials
+                   if t.state.name != "RUNNING" and seen.get(t.number, (None,))[0] in (None, "RUNNING")]
         if changed or final or len(finished) != len(board):
             board = leaderboard(finished, rank_by)
             SearchResult(path, board, names, planned, "running", f"{len(board)} of {planned} trials done",
@@ -1103,10 +1104,14 @@ def finish(splits, path: Path, study, board: list[dict], names: list[str], plann
 
     left = len(study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
     running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
-    done = len(board)
+    cut = [r["trial"] for r in board if r["stop"] == "stopped"]
+    done = len(board) - len(cut)
     errors = [o["error"] for o in outcomes if o.get("error")]
     if control.stopping:
         stop, reason = "stopped", f"stopped by user after {done} of {planned} trials"
+        if cut:
+            reason = (f"stopped by user during trial {', '.join(map(str, sorted(cut)))} "
+                      f"({done} of {planned} trials ran)")
     elif any(o["why"] == "budget" for o in outcomes) and left:
         stop, reason = "budget", f"time budget of {budget:g} s used up after {done} of {planned} trials"
     elif errors and left:
