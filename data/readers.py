@@ -48,7 +48,8 @@ def parse_idx(content: bytes, path: Path, magic: int) -> np.ndarray:
     if zero != b"\0\0" or dtype not in IDX_TYPES:
         raise DataError(f"{path}: not an IDX file (magic number {found:#010x})")
     if dtype != 0x08:
-        raise DataError(f"{path}: IDX data type is {IDX_TYPES[dtype]} (0x{dtype:02X}); nn-tui reads unsigned bytes (0x08)")
+        raise DataError(f"{path}: IDX data type is {IDX_TYPES[dtype]} (0x{dtype:02X}); "
+                        "nn-tui reads unsigned bytes (0x08)")
     if found != magic:
         kind = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(found, f"{ndim}-dimensional data")
         want = "images" if magic == IMAGES_MAGIC else "labels"
@@ -61,9 +62,11 @@ def parse_idx(content: bytes, path: Path, magic: int) -> np.ndarray:
         raise DataError(f"{path}: images are {shape[1]}x{shape[2]}, nn-tui needs 28x28")
     expected = header + int(np.prod(shape, dtype=np.int64))
     if len(content) < expected:
-        raise DataError(f"{path}: truncated: header promises {shape[0]:,} items ({expected:,} bytes), file has {len(content):,} bytes")
+        raise DataError(f"{path}: truncated: header promises {shape[0]:,} items ({expected:,} bytes), "
+                        f"file has {len(content):,} bytes")
     if len(content) > expected:
-        raise DataError(f"{path}: {len(content) - expected:,} bytes of unexpected data after the {shape[0]:,} items the header declares")
+        raise DataError(f"{path}: {len(content) - expected:,} bytes of unexpected data after the {shape[0]:,} items "
+                        "the header declares")
     return np.frombuffer(content, np.uint8, offset=header).reshape(shape)
 
 
@@ -185,7 +188,8 @@ def _check_row(path: Path, number: int, line: bytes, width: int, labeled: bool) 
         try:
             value = int(cell)
         except ValueError:
-            raise DataError(f"{path}: line {number}, column {col + 1}: {cell.strip()[:20]!r} is not a whole number") from None
+            raise DataError(f"{path}: line {number}, column {col + 1}: {cell.strip()[:20]!r} "
+                            "is not a whole number") from None
         if labeled and col == 0 and not 0 <= value < CLASSES:
             raise DataError(f"{path}: line {number}: label {value} is outside 0-9")
         if not 0 <= value <= 255:

@@ -11,7 +11,18 @@ from pathlib import Path
 from typing import Callable
 
 from .dataset import DataError, Dataset, Splits, split_fractions, split_pool
-from .readers import IMAGES_MAGIC, LABELS_MAGIC, check_labels, decompress, pair, parse_idx, read_bytes, read_csv, read_idx_dir, read_npz
+from .readers import (
+    IMAGES_MAGIC,
+    LABELS_MAGIC,
+    check_labels,
+    decompress,
+    pair,
+    parse_idx,
+    read_bytes,
+    read_csv,
+    read_idx_dir,
+    read_npz,
+)
 
 BUNDLED = Path(__file__).parent / "mnist"
 PARTS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -60,7 +71,8 @@ SOURCES = {
         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"), algorithm="sha256", of="content"),
         "MNIST handwritten digits (LeCun, Cortes, Burges; CC BY-SA 3.0), bundled", bundled=True),
     # URLs and MD5s of the .gz files as listed in torchvision/datasets/mnist.py (class FashionMNIST).
-    "fashion-mnist": Source("fashion-mnist", _idx_files(("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",), (
+    "fashion-mnist": Source("fashion-mnist", _idx_files((
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",), (
         "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
         "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310")),
         "Fashion-MNIST clothing images (Zalando Research; MIT licence)"),

@@ -37,16 +37,15 @@ import models
 from models import atomic_write
 
 from .config import FIELDS, ConfigError, TrainConfig, parse_value
+from .config import show_value as show
 from .control import Control
+from .grid import FIXED, SEARCHABLE, Range, is_grid, parse_axis, parse_range, parse_space, parse_values  # noqa: F401
 from .metrics import evaluate
 from .runs import model_meta, runs_dir, train_run, write_json
 
-FIXED = ("data", "dev_size")  # every trial must be ranked on the same dev set
-SEARCHABLE = tuple(name for name in TrainConfig.__dataclass_fields__ if name not in FIXED)
 RANK_BY = ("dev_acc", "dev_loss")
 SAMPLERS = ("grid", "random", "tpe")
 PRUNERS = ("median", "halving")
-LOG_SCALE = ("lr", "l2", "batch_size", "hidden")  # ranges of these are sampled on a log scale
 MAX_GRID = 10_000  # more combinations than this must be sampled (count=N)
 JOURNAL = "optuna.journal"  # the default storage, inside the search directory
 BEAT = 10.0  # seconds between a running trial's heartbeats
@@ -57,89 +56,6 @@ Listener = Callable[[object], None]
 
 
 # -- the plan ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Range:
-    """A setting's range `lo:hi`, sampled (never gridded): log scale for lr, l2 and sizes, integers for sizes."""
-
-    low: float
-    high: float
-    log: bool
-    integer: bool
-
-    def __str__(self) -> str:
-        return f"{self.low:g}:{self.high:g}" + (" (log)" if self.log else "")
-
-
-def _check_name(name: str) -> str:
-    flag = "--" + name.replace("_", "-")
-    if name in FIXED:
-        raise ConfigError(f"{flag} cannot be searched: every trial is ranked on the same dev set")
-    if name not in SEARCHABLE:
-        raise ConfigError(f"{flag}: not a training setting")
-    return flag
-
-
-def parse_values(name: str, text: str) -> list:
-    """One setting's comma list -> its checked values, duplicates dropped.
-
-    hidden: "64,128,256-128" -> [(64,), (128,), (256, 128)] (a '-' joins layers; with ';' as the
-    separator, "256,128;512" works too); augment: "off;shift,rotate" (';' separates, augment has
-    commas); choices: "sgd,adam"; numbers: "0,1e-4,1e-3".
-    """
-    flag = _check_name(name)
-    text = str(text).strip()
-    if name == "augment":
-        items = [t.strip() for t in text.split(";")]
-    elif name == "hidden" and ";" in text:
-        items = [t.strip() for t in text.split(";")]
-    else:
-        items = [t.strip() for t in text.split(",")]
-    items = [t for t in items if t or name == "augment"]
-    if not items:
-        raise ConfigError(f"{flag}: give at least one value")
-    values = []
-    for item in items:
-        value = parse_value(name, item)
-        if value not in values:
-            values.append(value)
-    return values
-
-
-def parse_range(name: str, text: str) -> Range:
-    """`lo:hi` -> a Range; lr and l2 (log scale) need lo > 0; hidden means one layer of lo..hi units."""
-    flag = _check_name(name)
-    integer = name == "hidden" or name in FIELDS and FIELDS[name].integer
-    if name == "augment" or name in FIELDS and FIELDS[name].choices:
-        raise ConfigError(f"{flag} {text}: a range needs a numeric setting; list the values instead")
-    parts = [p.strip() for p in str(text).split(":")]
-    if len(parts) != 2 or not all(parts):
-        raise ConfigError(f"{flag} {text!r}: a range is lo:hi, e.g. 1e-4:0.3")
-    lo, hi = (parse_value(name, p) for p in parts)
-    lo, hi = (v[0] if isinstance(v, tuple) and len(v) == 1 else v for v in (lo, hi))
-    if isinstance(lo, tuple) or isinstance(hi, tuple):
-        raise ConfigError(f"{flag} {text}: a range of hidden sizes is one layer, e.g. 64:512")
-    if not lo < hi:
-        raise ConfigError(f"{flag} {text}: the low end must be below the high end")
-    log = name in LOG_SCALE
-    if log and lo <= 0:
-        raise ConfigError(f"{flag} {text}: a log-scale range needs a low end above 0, e.g. 1e-6:{hi:g}")
-    return Range(float(lo), float(hi), log, integer)
-
-
-def parse_axis(name: str, text: str):
-    """A comma list (-> list of values) or a range `lo:hi` (-> Range)."""
-    return parse_range(name, text) if ":" in str(text) else parse_values(name, text)
-
-
-def parse_space(texts: dict[str, str]) -> dict[str, list | Range]:
-    """{"hidden": "64,128", "lr": "1e-3:0.3"} -> {"hidden": [(64,), (128,)], "lr": Range(...)}; blanks skipped."""
-    return {name: parse_axis(name, text) for name, text in texts.items() if text is not None and str(text).strip()}
-
-
-def is_grid(space: dict) -> bool:
-    return not any(isinstance(v, Range) for v in space.values())
-
 
 @dataclass(frozen=True)
 class Trial:
@@ -366,15 +282,6 @@ class SearchFinished:
 
 def jsonable(value):
     return list(value) if isinstance(value, tuple) else value
-
-
-def show(value) -> str:
-    """A setting's value as text: hidden (128, 64) -> 128-64, floats with %g, '' -> off."""
-    if isinstance(value, (tuple, list)):
-        return "-".join(map(str, value)) or "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value) if value != "" else "off"
 
 
 STATES = ("complete", "pruned", "failed")

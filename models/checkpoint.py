@@ -16,13 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
+from data.errors import UserError
+
 from .mlp import MLP, Spec
 
 FORMAT = "nn-tui-model"
 VERSION = 1
 
 
-class CheckpointError(Exception):
+class CheckpointError(UserError):
     """A model file that cannot be loaded, with a one-line reason."""
 
 
@@ -79,7 +81,8 @@ def _jsonable(value):
 def load(path: str | os.PathLike) -> tuple[MLP, dict]:
     """(model, metadata) from a file written by `save`."""
     path = Path(path)
-    if path.is_file() and not zipfile.is_zipfile(path):  # np.load would read it as a serialized object, or return an .npy array
+    # np.load would read a non-zip as a serialized object, or return an .npy array
+    if path.is_file() and not zipfile.is_zipfile(path):
         raise CheckpointError(f"{path}: not an .npz model file (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -96,15 +99,18 @@ def load(path: str | os.PathLike) -> tuple[MLP, dict]:
     if odd:
         raise CheckpointError(f"{path}: not an .npz model file (member {odd[0]!r} is not a NumPy array)")
     if "meta" not in arrays or arrays["meta"].dtype.kind != "U" or arrays["meta"].ndim != 0:
-        raise CheckpointError(f"{path}: not an nn-tui model (no metadata inside; arrays: {', '.join(arrays) or 'none'})")
+        raise CheckpointError(f"{path}: not an nn-tui model "
+                              f"(no metadata inside; arrays: {', '.join(arrays) or 'none'})")
     try:
         meta = json.loads(str(arrays.pop("meta")))
     except json.JSONDecodeError as e:
         raise CheckpointError(f"{path}: metadata is not valid JSON ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: not an nn-tui model (format {meta.get('format') if isinstance(meta, dict) else None!r})")
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise CheckpointError(f"{path}: not an nn-tui model (format {found!r})")
     if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path}: model format version {meta.get('version')}, this nn-tui reads version {VERSION}")
+        raise CheckpointError(f"{path}: model format version {meta.get('version')}, "
+                              f"this nn-tui reads version {VERSION}")
     try:
         spec = Spec.from_dict(meta["spec"])
     except (KeyError, TypeError, ValueError) as e:  # SpecError is a ValueError; so is int("abc")
@@ -116,7 +122,8 @@ def load(path: str | os.PathLike) -> tuple[MLP, dict]:
     weights = [arrays[n] for n in names]
     for name, w, shape in zip(names, weights, shapes):  # checked before any network is built
         if w.shape != shape or w.dtype != np.float32:
-            raise CheckpointError(f"{path}: array {name} is {w.dtype} {w.shape}, the {spec} network needs float32 {shape}")
+            raise CheckpointError(f"{path}: array {name} is {w.dtype} {w.shape}, "
+                                  f"the {spec} network needs float32 {shape}")
         if not np.isfinite(w).all():
             raise CheckpointError(f"{path}: array {name} holds nan or inf")
     if meta.get("sha256") != weights_digest(weights):
