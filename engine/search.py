@@ -120,7 +120,8 @@ def choose_sampler(space: dict, sampler: str | None, count: int | None) -> str:
         raise ConfigError(f"--sampler grid runs every combination ({grid_size(space)}): drop --trials, "
                           "or use --sampler random or tpe")
     if sampler != "grid" and count is None and not (sampler == "random" and is_grid(space)):
-        raise ConfigError(f"--sampler {sampler} needs --trials N")
+        raise ConfigError(f"--sampler {sampler} needs --trials N" if is_grid(space) else
+                          f"a range (lo:hi) is sampled, not gridded: --sampler {sampler} needs --trials N")
     if count is not None and count < 1:
         raise ConfigError(f"--trials {count}: must be at least 1")
     return sampler
@@ -193,8 +194,9 @@ def open_storage(url: str):
         try:
             kwargs = {} if text.startswith("sqlite") else {"pool_pre_ping": True}
             return optuna.storages.RDBStorage(text, engine_kwargs=kwargs)
-        except ImportError as e:
-            raise ConfigError(f"--storage {hide_password(text)}: its database driver is not installed ({e})") from None
+        except ImportError:
+            raise ConfigError(f"--storage {hide_password(text)}: its database driver is not installed (for PostgreSQL: "
+                              "pip install 'nn-tui[postgres]')") from None
         except Exception as e:  # sqlalchemy's errors: unreachable server, bad URL, no permission
             raise ConfigError(f"--storage {hide_password(text)}: {one_line(e)}") from None
     path = Path(text).expanduser()
@@ -465,7 +467,7 @@ def make_pruner(kind: str | None):
     if kind is None:
         return optuna.pruners.NopPruner()
     if kind == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=1)
+        return optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=2)
     if kind == "halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     raise ConfigError(f"--prune {kind!r} is not one of {', '.join(PRUNERS)}")
