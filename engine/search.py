@@ -647,7 +647,7 @@ def work(study, splits, base: TrainConfig, space: dict, search_dir: Path, *, wor
 
             try:
                 result, summary = train_run(splits, cfg, search_dir, listen, tc, test=False, report_every=report_every,
-                                            name=f"t{index:02d}-{cfg.spec()}")
+                                            name=f"t{index:02d}-{cfg.spec()}", keep=0)
             except Exception as e:  # a trial that breaks is recorded as failed; the search goes on
                 storage.set_trial_user_attr(tid, "stop", "error")
                 storage.set_trial_user_attr(tid, "reason", f"{type(e).__name__}: {one_line(e)}")
