@@ -6,13 +6,11 @@ from functools import cached_property
 
 import numpy as np
 
+from .errors import DataError
+
 SIDE = 28
 PIXELS = SIDE * SIDE
 CLASSES = 10
-
-
-class DataError(Exception):
-    """A dataset could not be read; the message names the file and the problem, in one line."""
 
 
 @dataclass(eq=False)

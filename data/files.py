@@ -247,7 +247,8 @@ def clean_temp(directory: str | os.PathLike, older_than: float = 60.0) -> list[P
     for entry in entries:
         if entry.name.startswith(".") and entry.name.endswith((".tmp", ".part")):
             try:
-                if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > older_than:
+                old = now - entry.stat(follow_symlinks=False).st_mtime > older_than
+                if entry.is_file(follow_symlinks=False) and old:
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))
             except OSError:

@@ -36,7 +36,8 @@ def read_idx(path: Path, magic: int, hasher=None) -> np.ndarray:
         if zero != b"\0\0" or dtype not in IDX_TYPES:
             raise DataError(f"{path}: not an IDX file (magic number {found:#010x})")
         if dtype != 0x08:
-            raise DataError(f"{path}: IDX data type is {IDX_TYPES[dtype]} (0x{dtype:02X}); nn-tui reads unsigned bytes (0x08)")
+            raise DataError(f"{path}: IDX data type is {IDX_TYPES[dtype]} (0x{dtype:02X}); "
+                            "nn-tui reads unsigned bytes (0x08)")
         if found != magic:
             kind = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(found, f"{ndim}-dimensional data")
             want = "images" if magic == IMAGES_MAGIC else "labels"
@@ -57,7 +58,8 @@ def read_idx(path: Path, magic: int, hasher=None) -> np.ndarray:
             body_len = len(body)
         if body_len < size:
             have = f"{header + body_len:,} bytes" + (" once inflated" if f.gzip else "")
-            raise DataError(f"{path}: truncated: header promises {shape[0]:,} items ({expected:,} bytes), file has {have}")
+            raise DataError(f"{path}: truncated: header promises {shape[0]:,} items ({expected:,} bytes), "
+                            f"file has {have}")
         if body_len > size:
             extra = f"{body_len - size:,} bytes of" if body_len - size < TAIL else f"over {TAIL - 1:,} bytes of"
             raise DataError(f"{path}: {extra} unexpected data after the {shape[0]:,} items the header declares")
@@ -181,7 +183,8 @@ def _check_row(path: Path, number: int, line: bytes, width: int, labeled: bool) 
         try:
             value = int(cell)
         except ValueError:
-            raise DataError(f"{path}: line {number}, column {col + 1}: {cell.strip()[:20]!r} is not a whole number") from None
+            raise DataError(f"{path}: line {number}, column {col + 1}: {cell.strip()[:20]!r} "
+                            "is not a whole number") from None
         if labeled and col == 0 and not 0 <= value < CLASSES:
             raise DataError(f"{path}: line {number}: label {value} is outside 0-9")
         if not 0 <= value <= 255:
@@ -266,5 +269,5 @@ def read_npz(path: Path) -> tuple[Dataset, Dataset]:
                 raise DataError(f"{path}: x_{part} holds no images")
         arrays = {k: z.array(k) for k in NPZ_KEYS}
     scale = _image_scale(arrays, path)
-    return tuple(Dataset(_npz_images(arrays[f"x_{p}"], f"{path} x_{p}", scale), _npz_labels(arrays[f"y_{p}"], f"{path} y_{p}"))
-                 for p in ("train", "test"))
+    return tuple(Dataset(_npz_images(arrays[f"x_{p}"], f"{path} x_{p}", scale),
+                         _npz_labels(arrays[f"y_{p}"], f"{path} y_{p}")) for p in ("train", "test"))

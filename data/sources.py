@@ -62,7 +62,8 @@ SOURCES = {
         "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"), algorithm="sha256", of="content"),
         "MNIST handwritten digits (LeCun, Cortes, Burges; CC BY-SA 3.0), bundled", bundled=True),
     # URLs and MD5s of the .gz files as listed in torchvision/datasets/mnist.py (class FashionMNIST).
-    "fashion-mnist": Source("fashion-mnist", _idx_files(("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",), (
+    "fashion-mnist": Source("fashion-mnist", _idx_files((
+        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",), (
         "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
         "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310")),
         "Fashion-MNIST clothing images (Zalando Research; MIT licence)"),

@@ -6,5 +6,6 @@ from .metrics import Evaluation, accuracy, confusion, evaluate, per_class
 from .trainer import Result, train
 
 __all__ = ["FIELDS", "LIVE", "ConfigError", "TrainConfig", "parse_hidden", "Control", "BatchEnded", "EpochEnded",
-           "Finished", "Paused", "Recording", "Resumed", "RunStarted", "SettingsChanged", "Evaluation", "accuracy", "confusion",
+           "Finished", "Paused", "Recording", "Resumed", "RunStarted", "SettingsChanged", "Evaluation", "accuracy",
+           "confusion",
            "evaluate", "per_class", "Result", "train"]

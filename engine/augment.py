@@ -3,29 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import ConfigError
-
-DEFAULTS = {"shift": 2.0, "rotate": 10.0, "noise": 0.1}
-LIMITS = {"shift": 8.0, "rotate": 45.0, "noise": 1.0}
 SIDE, PAD = 28, 2
-
-
-def parse_augment(text: str) -> dict[str, float]:
-    """`"shift,rotate=15,noise=0.05"` -> {"shift": 2.0, "rotate": 15.0, "noise": 0.05}; "" -> {}."""
-    out: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in (text or "").split(","))):
-        name, _, value = part.partition("=")
-        name = name.strip()
-        if name not in DEFAULTS:
-            raise ConfigError(f"--augment {name!r} is not one of {', '.join(DEFAULTS)}")
-        try:
-            strength = float(value) if value else DEFAULTS[name]
-        except ValueError:
-            raise ConfigError(f"--augment {part!r}: strength must be a number") from None
-        if not 0 <= strength <= LIMITS[name]:
-            raise ConfigError(f"--augment {name}={strength:g} is out of range: [0, {LIMITS[name]:g}]")
-        out[name] = strength
-    return out
 
 
 class Augmenter:

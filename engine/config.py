@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, fields, replace
 
+from data.errors import UserError
 from models import ACTIVATIONS, INITS, Spec
 
 from . import optim
@@ -16,7 +17,7 @@ INIT_NAMES = INITS
 LIVE = ("lr", "l2", "momentum", "batch_size")  # applied at the next batch of a running run
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A setting out of range or of the wrong kind, with a one-line reason naming it."""
 
 
@@ -108,9 +109,7 @@ class TrainConfig:
             f.check(getattr(self, name))
             if f.integer:  # 3.0 passes the check; the loop needs 3
                 object.__setattr__(self, name, int(getattr(self, name)))
-        from .augment import parse_augment  # validates the text
-
-        parse_augment(self.augment)
+        parse_augment(self.augment)  # validates the text
 
     def spec(self, inputs: int = 784, classes: int = 10) -> Spec:
         return Spec(inputs, self.hidden, classes, self.activation, self.init, self.dropout, self.seed)
@@ -134,8 +133,6 @@ class TrainConfig:
 
 def parse_value(name: str, text: str):
     """One setting's value from text (a form field, a grid cell) -> its typed, checked value; ConfigError if bad."""
-    from .augment import parse_augment  # augment imports this module
-
     text = str(text).strip()
     if name == "hidden":
         return parse_hidden(text)
@@ -159,6 +156,16 @@ def parse_value(name: str, text: str):
     return int(value) if f.integer else value
 
 
+def show_value(value) -> str:
+    """A setting's value as text, the inverse of parse_value: hidden (128, 64) -> 128-64 (one notation for
+    layers everywhere, so a comma always separates candidates in a grid), floats with %g, '' -> off."""
+    if isinstance(value, (tuple, list)):
+        return "-".join(map(str, value)) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value) if value != "" else "off"
+
+
 def parse_hidden(value) -> tuple[int, ...]:
     """`"256,128"`, `128`, `[256, 128]` or `""` (no hidden layer) -> (256, 128)."""
     if isinstance(value, str):
@@ -173,3 +180,25 @@ def parse_hidden(value) -> tuple[int, ...]:
     if len(sizes) > 8 or any(not 1 <= s <= 8192 for s in sizes):
         raise ConfigError(f"--hidden {','.join(map(str, sizes))}: up to 8 layers of 1-8192 units")
     return sizes
+
+
+AUGMENT_DEFAULTS = {"shift": 2.0, "rotate": 10.0, "noise": 0.1}
+AUGMENT_LIMITS = {"shift": 8.0, "rotate": 45.0, "noise": 1.0}
+
+
+def parse_augment(text: str) -> dict[str, float]:
+    """`"shift,rotate=15,noise=0.05"` -> {"shift": 2.0, "rotate": 15.0, "noise": 0.05}; "" -> {}."""
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in (text or "").split(","))):
+        name, _, value = part.partition("=")
+        name = name.strip()
+        if name not in AUGMENT_DEFAULTS:
+            raise ConfigError(f"--augment {name!r} is not one of {', '.join(AUGMENT_DEFAULTS)}")
+        try:
+            strength = float(value) if value else AUGMENT_DEFAULTS[name]
+        except ValueError:
+            raise ConfigError(f"--augment {part!r}: strength must be a number") from None
+        if not 0 <= strength <= AUGMENT_LIMITS[name]:
+            raise ConfigError(f"--augment {name}={strength:g} is out of range: [0, {AUGMENT_LIMITS[name]:g}]")
+        out[name] = strength
+    return out

@@ -76,7 +76,8 @@ def damage(x: np.ndarray, kind: str, strength: float, seed: int = 0) -> np.ndarr
         return affine(x, sign * np.float32(np.deg2rad(strength)), zero, zero)
     if kind == "shift":
         theta = rng.uniform(0, 2 * np.pi, n)
-        return affine(x, zero, (strength * np.sin(theta)).astype(np.float32), (strength * np.cos(theta)).astype(np.float32))
+        dy, dx = (strength * np.sin(theta)).astype(np.float32), (strength * np.cos(theta)).astype(np.float32)
+        return affine(x, zero, dy, dx)
     raise ValueError(f"unknown damage {kind!r}; choose from {', '.join(DAMAGE)}")
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import numpy as np
 
-
 FLUSH_EVERY, TINY = 50, 1e-30
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import models
+from data.errors import UserError
 from models import MLP, atomic_write
 
 from .config import TrainConfig
@@ -89,7 +90,8 @@ class Recorder:
                            test_recall=per_class(test.confusion)["recall"].round(4).tolist())
         if result.best_epoch:
             summary["model_path"] = str(self.save_model(
-                {k: summary[k] for k in ("dev_accuracy", "dev_loss", "test_accuracy", "test_loss", "best_epoch") if k in summary}))
+                {k: summary[k] for k in ("dev_accuracy", "dev_loss", "test_accuracy", "test_loss", "best_epoch")
+                 if k in summary}))
         else:
             summary["model_path"] = None
         write_json(self.path / "summary.json", summary)
@@ -126,7 +128,7 @@ def train_run(splits, cfg: TrainConfig, root: Path | None = None, listener=None,
 # -- reading runs back ---------------------------------------------------------
 
 
-class RunError(ValueError):
+class RunError(UserError):
     """A run that cannot be found or read, with a one-line reason."""
 
 

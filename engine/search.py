@@ -21,13 +21,13 @@ import numpy as np
 import models
 from models import atomic_write
 
-from .config import ConfigError, TrainConfig, parse_value
+from .config import ConfigError, TrainConfig
+from .config import show_value as show
 from .control import Control
+from .grid import FIXED, SEARCHABLE, parse_space, parse_values  # noqa: F401 (the search's own API)
 from .metrics import evaluate
 from .runs import model_meta, runs_dir, train_run, write_json
 
-FIXED = ("data", "dev_size")  # every trial must be ranked on the same dev set
-SEARCHABLE = tuple(name for name in TrainConfig.__dataclass_fields__ if name not in FIXED)
 RANK_BY = ("dev_acc", "dev_loss")
 MAX_GRID = 10_000  # more combinations than this must be sampled (count=N)
 
@@ -35,41 +35,6 @@ Listener = Callable[[object], None]
 
 
 # -- the plan ---------------------------------------------------------------
-
-def parse_values(name: str, text: str) -> list:
-    """One setting's comma list -> its checked values, duplicates dropped.
-
-    hidden: "64,128,256-128" -> [(64,), (128,), (256, 128)] (a '-' joins layers; with ';' as the
-    separator, "256,128;512" works too); augment: "off;shift,rotate" (';' separates, augment has
-    commas); choices: "sgd,adam"; numbers: "0,1e-4,1e-3".
-    """
-    flag = "--" + name.replace("_", "-")
-    text = str(text).strip()
-    if name in FIXED and name in TrainConfig.__dataclass_fields__:
-        raise ConfigError(f"{flag} cannot be searched: every trial is ranked on the same dev set")
-    if name not in SEARCHABLE:
-        raise ConfigError(f"{flag}: not a training setting")
-    if name == "augment":
-        items = [t.strip() for t in text.split(";")]
-    elif name == "hidden" and ";" in text:
-        items = [t.strip() for t in text.split(";")]
-    else:
-        items = [t.strip() for t in text.split(",")]
-    items = [t for t in items if t or name == "augment"]
-    if not items:
-        raise ConfigError(f"{flag}: give at least one value")
-    values = []
-    for item in items:
-        value = parse_value(name, item)
-        if value not in values:
-            values.append(value)
-    return values
-
-
-def parse_space(texts: dict[str, str]) -> dict[str, list]:
-    """{"hidden": "64,128", "l2": "0,1e-4"} -> {"hidden": [(64,), (128,)], "l2": [0.0, 0.0001]}; blanks skipped."""
-    return {name: parse_values(name, text) for name, text in texts.items() if text is not None and str(text).strip()}
-
 
 @dataclass(frozen=True)
 class Trial:
@@ -161,15 +126,6 @@ class SearchFinished:
 
 def jsonable(value):
     return list(value) if isinstance(value, tuple) else value
-
-
-def show(value) -> str:
-    """A setting's value as text: hidden (128, 64) -> 128-64, floats with %g, '' -> off."""
-    if isinstance(value, (tuple, list)):
-        return "-".join(map(str, value)) or "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value) if value != "" else "off"
 
 
 def rank_key(row: dict, rank_by: str = "dev_acc"):
@@ -277,7 +233,8 @@ def search(splits, base: TrainConfig, space: dict[str, Sequence], *, count: int 
     info = {"data": splits.name, "rank_by": rank_by, "budget": budget, "random": count is not None or shuffle,
             "seed": seed, "base": base.to_dict(), "space": {k: [jsonable(v) for v in vs] for k, vs in space.items()},
             "started": datetime.now().isoformat(timespec="seconds")}
-    write_json(path / "search.json", {**info, "trials": [{k: jsonable(v) for k, v in t.changes.items()} for t in trials]})
+    plan_rows = [{k: jsonable(v) for k, v in t.changes.items()} for t in trials]
+    write_json(path / "search.json", {**info, "trials": plan_rows})
     emit(SearchStarted(str(path), len(trials), info["space"], budget))
     t0 = clock()
     rows: list[dict] = []
@@ -306,7 +263,8 @@ def search(splits, base: TrainConfig, space: dict[str, Sequence], *, count: int 
                      clock() - t0, extra=info).save()
         emit(TrialFinished(trial.index, len(trials), dict(row), tuple(dict(r) for r in board)))
     if stop == "complete" and control.stopping:  # the last trial itself was stopped
-        stop, reason = "stopped", f"stopped by user during trial {rows[-1]['trial']} ({len(rows)} of {len(trials)} trials ran)"
+        stop = "stopped"
+        reason = f"stopped by user during trial {rows[-1]['trial']} ({len(rows)} of {len(trials)} trials ran)"
     out = SearchResult(path, board, names, len(trials), stop, reason, 0.0, extra=info)
     if best_model is not None:
         winner = board[0]
@@ -314,8 +272,8 @@ def search(splits, base: TrainConfig, space: dict[str, Sequence], *, count: int 
         test = evaluate(best_model, splits.test.x, splits.test.y)  # the one and only look at the test set
         winner["test_acc"], winner["test_loss"] = test.accuracy, test.loss
         out.winner, out.test_acc, out.test_loss = winner, test.accuracy, test.loss
-        metrics = {"dev_accuracy": winner["dev_acc"], "dev_loss": winner["dev_loss"], "best_epoch": winner["best_epoch"],
-                   "test_accuracy": test.accuracy, "test_loss": test.loss}
+        metrics = {"dev_accuracy": winner["dev_acc"], "dev_loss": winner["dev_loss"],
+                   "best_epoch": winner["best_epoch"], "test_accuracy": test.accuracy, "test_loss": test.loss}
         cfg = trials[winner["trial"] - 1].config
         out.model_path = models.save(path / "model.npz", best_model, model_meta(
             splits.name, splits.source, cfg, metrics, run_dir=winner["run_dir"], search_dir=str(path)))

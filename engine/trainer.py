@@ -10,11 +10,20 @@ import numpy as np
 
 from models import MLP
 
-from .augment import Augmenter, parse_augment
-from .config import TrainConfig
+from .augment import Augmenter
+from .config import TrainConfig, parse_augment
 from .control import Control
-from .events import (BatchEnded, EarlyStopping, EpochEnded, Finished, Paused, Resumed, RunStarted,
-                     SettingsChanged, frozen)
+from .events import (
+    BatchEnded,
+    EarlyStopping,
+    EpochEnded,
+    Finished,
+    Paused,
+    Resumed,
+    RunStarted,
+    SettingsChanged,
+    frozen,
+)
 from .losses import softmax_cross_entropy
 from .metrics import evaluate
 from .optim import OPTIMIZERS, clip_norms
@@ -71,7 +80,8 @@ class Monitor:
 
 
 def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, int]:
-    """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if loss is not finite."""
+    """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if the loss
+    is not finite."""
     z = model.forward(xb, train=True)
     scaled = opt.takes_scaled
     loss, correct = softmax_cross_entropy(z, yb, lr if scaled else 1.0)
@@ -144,7 +154,8 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     xb = x_buf[m] = np.empty((m, x.shape[1]), x.dtype)
                 np.take(x, idx, axis=0, out=xb)
                 yb = y[idx]
-                lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every, cfg.decay_rate)
+                lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every,
+                                   cfg.decay_rate)
                 loss, correct = step(model, opt, augment(xb) if augment else xb, yb, lr)
                 if not math.isfinite(loss):
                     stop, reason = "diverged", f"diverged: loss became {loss} at epoch {epoch}, batch {batch}"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from data.errors import UserError
 from data.files import Npz, atomic_write
 
 from .layers import ACTIVATIONS
@@ -23,7 +24,7 @@ FORMAT = "nn-tui-model"
 VERSION = 1
 
 
-class CheckpointError(Exception):
+class CheckpointError(UserError):
     """A model file that cannot be loaded, with a one-line reason."""
 
 
@@ -82,7 +83,8 @@ def _number(low: float, high: float, below_high: bool = False):
 
 def _text(longest: int = 4096):
     def check(v):
-        return None if isinstance(v, str) and len(v) <= longest else f"{v!r:.40} is not a text of {longest} characters at most"
+        ok = isinstance(v, str) and len(v) <= longest
+        return None if ok else f"{v!r:.40} is not a text of {longest} characters at most"
     return check
 
 

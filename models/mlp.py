@@ -5,12 +5,14 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from data.errors import UserError
+
 from .layers import ACTIVATIONS, Dense, Dropout
 
 INITS = ("he", "xavier")
 
 
-class SpecError(ValueError):
+class SpecError(UserError):
     """An architecture that cannot be built, with a one-line reason."""
 
 

@@ -26,7 +26,6 @@ def test_every_module_directory_is_a_package_the_build_finds():
     if sys.version_info < (3, 11):
         pytest.skip("tomllib needs Python 3.11")
     import tomllib
-
     from setuptools import find_namespace_packages
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]

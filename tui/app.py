@@ -20,8 +20,17 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed, WorkerState
 
 import data
 import models
-from engine import (BatchEnded, ConfigError, Control, EpochEnded, Finished, LIVE, Recording, RunStarted, SettingsChanged,
-                    TrainConfig)
+from engine import (
+    LIVE,
+    BatchEnded,
+    Control,
+    EpochEnded,
+    Finished,
+    Recording,
+    RunStarted,
+    SettingsChanged,
+    TrainConfig,
+)
 from engine.runs import list_runs, runs_dir, train_run
 
 from .experiments import ExperimentActions
@@ -30,6 +39,7 @@ from .messages import EngineEvent
 from .screens.editor import EditScreen
 from .screens.files import OpenScreen, SaveScreen
 from .screens.help import HelpScreen
+from .text import count, pct
 from .widgets.charts import MetricChart
 from .widgets.confusion import ConfusionPanel
 from .widgets.digits import DigitsPanel
@@ -233,7 +243,8 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
                                 patience=cfg.patience)
         self.t_start = time.monotonic()
         self.show_all()
-        self.worker = self.run_worker(partial(self.train_thread, cfg, self.control, self.run_id, self.splits_for(cfg)), thread=True,
+        job = partial(self.train_thread, cfg, self.control, self.run_id, self.splits_for(cfg))
+        self.worker = self.run_worker(job, thread=True,
                                       group="train", exclusive=True, exit_on_error=False, name=f"run {self.run_id}")
 
     def splits_for(self, cfg: TrainConfig) -> data.Splits | None:
@@ -278,7 +289,8 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
             self.query_one("#acc", MetricChart).add_batch(event.progress, event.accuracy)
         if latest is not None:
             st = self.status
-            st.epoch, st.progress, st.lr, st.samples_per_sec = latest.epoch, latest.progress, latest.lr, latest.samples_per_sec
+            st.epoch, st.progress, st.lr = latest.epoch, latest.progress, latest.lr
+            st.samples_per_sec = latest.samples_per_sec
         if self.state == "training":
             self.status.elapsed = time.monotonic() - self.t_start
             self.show_status()
@@ -353,8 +365,7 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         """One place for worker failures: a message in the app, never a traceback."""
         self.state = "error" if self.splits is None else "idle"
         self.status.state = self.state
-        self.status.reason = f"{type(error).__name__}: {error}" if not isinstance(
-            error, (data.DataError, ConfigError, models.CheckpointError)) else str(error)
+        self.status.reason = str(error) if isinstance(error, data.UserError) else f"{type(error).__name__}: {error}"
         self.show_status()
         self.notify(self.status.reason, title=title, severity="error", timeout=10)
 
@@ -474,10 +485,12 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
             return
         try:
             if self.model is not None and self.state not in ("training", "paused"):
-                meta = {"data": self.splits.name if self.splits else "", "source": self.splits.source if self.splits else "",
+                meta = {"data": self.splits.name if self.splits else "",
+                        "source": self.splits.source if self.splits else "",
                         "config": (self.run_config or self.config).to_dict()}
                 if self.last_summary:
-                    meta["metrics"] = {k: self.last_summary.get(k) for k in ("dev_accuracy", "test_accuracy", "best_epoch")}
+                    meta["metrics"] = {k: self.last_summary.get(k)
+                                       for k in ("dev_accuracy", "test_accuracy", "best_epoch")}
                 saved = models.save(path, self.model, meta)
             else:
                 best = self.best_file()
@@ -504,7 +517,7 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
         for run in reversed(list_runs(self.runs_root)):
             if run.model_path is None:
                 continue
-            label = run.name + (f"   test {100 * run.test_acc:.2f}%" if run.test_acc is not None else "")
+            label = run.name + (f"   test {pct(run.test_acc)}" if run.test_acc is not None else "")
             out.append((run.model_path, label + ("   (damaged)" if run.damaged else "")))
             if len(out) == limit:
                 break
@@ -548,11 +561,6 @@ class NNTuiApp(ExploreActions, ExperimentActions, App):
                     self.exit(message=f"nn-tui: the run ended with an error: {self.worker.error}")
                     return
         self.exit()
-
-
-def count(n: int) -> str:
-    """55000 -> 55k, 4200 -> 4,200: short enough for the title bar at 80 columns."""
-    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else f"{n:,}"
 
 
 def make_app(config: TrainConfig | None = None, loader: Loader = load_splits, runs_root: Path | None = None,

@@ -1,89 +1,18 @@
-"""Runs side by side: short texts for run listings and loss / accuracy curves of several runs on one
-plotext figure (the `nn-tui compare` chart and the app's Runs screen draw with the same code)."""
+"""Loss / accuracy curves of several runs on one plotext figure (the `nn-tui compare` chart and the app's Runs
+screen draw with the same code)."""
 from __future__ import annotations
 
 import math
-
-from engine.runs import RunInfo
-from engine.search import show
 
 COLORS = ("cyan", "orange", "magenta", "green", "red", "blue", "yellow", "white")
 # (dev, train) markers of each run, told apart without colour too; fhd's sextants are missing from many fonts
 MARKERS = (("braille", "·"), ("hd", "+"), ("•", "x"), ("o", "*"), ("#", "-"), ("@", "="), ("%", ":"), ("&", "~"))
 SAMPLE = {"braille": "⠉⠒", "hd": "▀▄"}
-PRIORITY = ("lr", "hidden", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule", "momentum",
-            "patience", "epochs")
-SHORT = {"hidden": "hidden", "batch_size": "batch", "optimizer": "", "schedule": "", "activation": "",
-         "momentum": "momentum", "dropout": "dropout", "patience": "patience", "monitor": "monitor",
-         "min_delta": "min-delta",
-         "decay_every": "decay every", "decay_rate": "decay", "max_norm": "max-norm", "dev_size": "dev"}
-ENDED = {"max-epochs": "max epochs", "early-stopped": "early stop", "stopped": "stopped", "diverged": "diverged",
-         "unfinished": "unfinished"}
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
-
-
-def setting(name: str, value) -> str:
-    """`lr 0.1`, `hidden 128-64`, `sgd`, `cosine lr` (a choice mostly speaks for itself)."""
-    if name == "optimizer" and value == "momentum":
-        return "sgd+momentum"
-    if name == "schedule":
-        return f"{value} lr"
-    label = SHORT.get(name, name.replace("_", " "))
-    return f"{label} {show(value)}" if label else show(value)
-
-
-def ordered(changes: dict) -> dict:
-    """The most telling settings first (lr, hidden, optimizer, l2, ...), the rest by name."""
-    return dict(sorted(changes.items(), key=lambda kv: (PRIORITY.index(kv[0]) if kv[0] in PRIORITY else 99, kv[0])))
-
-
-def settings_text(changes: dict, limit: int | None = None, sort: bool = False) -> str:
-    """`lr 0.1, hidden 128-64, sgd`; `sort` puts the most telling first."""
-    items = [setting(k, v) for k, v in (ordered(changes) if sort else changes).items()]
-    if limit is not None and len(items) > limit:
-        items = items[:limit] + [f"+{len(items) - limit} more"]
-    return ", ".join(items) if items else "defaults"
 
 
 def rich_color(color: str | None) -> str:
     """A plotext colour name as a rich style."""
     return {"orange": "dark_orange", "white": "bright_white"}.get(color, color) if color else ""
-
-
-def ended(run: RunInfo) -> str:
-    """Why a run ended, in a word or two; `damaged` when more than the summary is missing or broken."""
-    if any(not p.startswith("no summary.json") for p in run.problems):
-        return "damaged"
-    text = ENDED.get(run.stop, run.stop)
-    if run.stop == "early-stopped" and run.summary.get("best_epoch"):
-        text += f" (best {run.summary['best_epoch']})"
-    return text
-
-
-def differing(runs: list[RunInfo]) -> list[dict]:
-    """For each run, the settings in which the runs differ from one another (most telling first)."""
-    keys = sorted({k for r in runs for k in r.config}, key=lambda k: (PRIORITY.index(k) if k in PRIORITY else 99, k))
-    varied = [k for k in keys if len({repr(r.config.get(k)) for r in runs}) > 1]
-    return [{k: r.config.get(k) for k in varied if k in r.config} for r in runs]
-
-
-def labels(runs: list[RunInfo], limit: int = 3) -> list[str]:
-    """Short legend labels: the settings that tell the runs apart, else their names."""
-    diffs = differing(runs)
-    out = [settings_text(d, limit) if d else "" for d in diffs]
-    if len(set(out)) < len(out) or not all(out):
-        out = [r.path.name[-24:] for r in runs]
-    if len(set(out)) < len(out):
-        out = [f"{i + 1}: {o}" for i, o in enumerate(out)]
-    return out
 
 
 def int_ticks(last: int, most: int = 8) -> list[int]:

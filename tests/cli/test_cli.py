@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -160,3 +161,25 @@ def test_digits_without_colour_keep_their_blank_rows():
 def test_the_app_refuses_a_missing_data_path_before_opening(capsys):
     code, _, err = run(capsys, "--data", "/nonexistent/train.csv")
     assert code == 1 and "/nonexistent/train.csv: no such file or directory" in err and err.count("\n") == 1
+
+
+def fake_runs(root, n: int) -> None:
+    """n run directories holding only a config.json: listed (as unfinished) without training anything."""
+    for i in range(n):
+        run = root / f"20260101-000000-{i:04d}-784-8-10"
+        run.mkdir(parents=True)
+        (run / "config.json").write_text(json.dumps({"hidden": [8], "lr": 0.1 + i / 1e4}))
+
+
+@pytest.mark.parametrize("argv", [["runs", "--json"], ["runs", "--all"]], ids=["json", "table"])
+def test_a_reader_that_stops_early_ends_the_command_quietly(argv, isolated):
+    """`nn-tui runs --json | head -c 1`: exit 0 and nothing on stderr (was `nn-tui: error: Broken pipe`, exit 1;
+    rich's own handler exited 1 too). The listing is far larger than a pipe's buffer, so writing must fail."""
+    fake_runs(isolated / "runs", 400)
+    proc = subprocess.Popen([sys.executable, "-m", "tui.cli", *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "COLUMNS": "100"})
+    assert proc.stdout.read(1)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0, err
+    assert err == ""

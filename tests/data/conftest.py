@@ -12,7 +12,6 @@ import pytest
 
 import data
 
-
 # -- generated digits ---------------------------------------------------------
 
 class Digits:
@@ -87,11 +86,13 @@ class Files:
             rows = np.column_stack([labels.astype(np.int64), rows])
         lines = []
         if header:
-            lines.append(",".join((["label"] if labels is not None else []) + [f"pixel{i}" for i in range(data.PIXELS)]))
+            names = (["label"] if labels is not None else []) + [f"pixel{i}" for i in range(data.PIXELS)]
+            lines.append(",".join(names))
         lines += [",".join(map(str, r)) for r in rows.tolist()]
         return newline.join(lines) + newline
 
-    def csv(self, name: str, images: np.ndarray, labels: np.ndarray | None, header: bool = True, newline: str = "\n") -> Path:
+    def csv(self, name: str, images: np.ndarray, labels: np.ndarray | None, header: bool = True,
+            newline: str = "\n") -> Path:
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(self.csv_text(images, labels, header, newline).encode())

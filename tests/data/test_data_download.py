@@ -20,7 +20,9 @@ def cache(tmp_path, monkeypatch):
 
 def _leftovers(directory):
     """Every file under `directory` (final or temporary), as names relative to it."""
-    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file()) if directory.exists() else []
+    if not directory.exists():
+        return []
+    return sorted(str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
 
 
 def _four_files(files, digits):

@@ -266,8 +266,8 @@ def test_download_has_an_overall_deadline(http_server, cache):
     base, routes = http_server
     blob = os.urandom(200)
     routes["/slow.bin"] = ("drip", blob, 0.05)  # 10 s in all, a byte every 50 ms: no single wait times out
-    source = data.Source("slow", (Remote("slow.bin", (f"{base}/slow.bin",), hashlib.sha256(blob).hexdigest(), "sha256"),),
-                         "slow")
+    remote = Remote("slow.bin", (f"{base}/slow.bin",), hashlib.sha256(blob).hexdigest(), "sha256")
+    source = data.Source("slow", (remote,), "slow")
     start = time.monotonic()
     with pytest.raises(data.DataError) as info:
         data.download(source, timeout=5, deadline=1.0)

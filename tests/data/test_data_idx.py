@@ -6,7 +6,6 @@ import pytest
 
 import data
 
-
 # -- happy paths --------------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["imgs-idx3-ubyte", "imgs-idx3-ubyte.gz"])
@@ -79,12 +78,14 @@ BAD_IMAGES = {
                          + bytes(4 * 784), ["data type", "float", "0x0D"]),
     "two dimensions": ((0x0802).to_bytes(4, "big") + (3).to_bytes(4, "big") + (784).to_bytes(4, "big") + bytes(3 * 784),
                        ["2-dimensional", "expected images"]),
-    "a labels file": ((0x0801).to_bytes(4, "big") + (3).to_bytes(4, "big") + bytes(3), ["holds labels", "expected images"]),
-    "not 28x28": ((0x0803).to_bytes(4, "big") + (2).to_bytes(4, "big") + (28).to_bytes(4, "big") + (27).to_bytes(4, "big")
-                  + bytes(2 * 28 * 27), ["28x27", "28x28"]),
+    "a labels file": ((0x0801).to_bytes(4, "big") + (3).to_bytes(4, "big") + bytes(3),
+                      ["holds labels", "expected images"]),
+    "not 28x28": ((0x0803).to_bytes(4, "big") + (2).to_bytes(4, "big") + (28).to_bytes(4, "big")
+                  + (27).to_bytes(4, "big") + bytes(2 * 28 * 27), ["28x27", "28x28"]),
     "truncated data": (None, ["truncated", "3 items"]),  # built below from a valid file
     "extra bytes": (None, ["5 bytes of unexpected data"]),
-    "truncated header": ((0x0803).to_bytes(4, "big") + (3).to_bytes(4, "big") + b"\x00\x00", ["truncated header", "10 of 16"]),
+    "truncated header": ((0x0803).to_bytes(4, "big") + (3).to_bytes(4, "big") + b"\x00\x00",
+                         ["truncated header", "10 of 16"]),
     "shorter than a magic number": (b"\x00\x00", ["too short"]),
     "empty file": (b"", ["0 bytes", "too short"]),
 }

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from engine import ConfigError, accuracy, confusion, evaluate, per_class
-from engine.augment import Augmenter, parse_augment
+from engine.augment import Augmenter
+from engine.config import parse_augment
 from models import MLP, Spec
 
 

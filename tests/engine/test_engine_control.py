@@ -11,8 +11,7 @@ import time
 
 import pytest
 
-from engine import (BatchEnded, ConfigError, Control, EpochEnded, Finished, Paused, Resumed, SettingsChanged,
-                    train)
+from engine import BatchEnded, ConfigError, Control, EpochEnded, Finished, Paused, Resumed, SettingsChanged, train
 from models import MLP
 
 WAIT = 10  # seconds: generous upper bounds, never reached when things work

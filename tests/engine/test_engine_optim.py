@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine.optim import FLUSH_EVERY, OPTIMIZERS, TINY, Adam, Momentum, Nesterov, SGD, clip_norms
+from engine.optim import FLUSH_EVERY, OPTIMIZERS, SGD, TINY, Adam, Momentum, Nesterov, clip_norms
 
 MU, L2, LRS = 0.8, 0.01, (0.1, 0.05, 0.2)  # a new rate each step: it applies to the new gradient
 

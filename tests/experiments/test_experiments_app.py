@@ -156,7 +156,8 @@ async def test_runs_screen_lists_marks_compares_and_opens(app_factory, make_run,
         table = screen.query_one("#runs", DataTable)
         assert table.row_count == 3
         row = {p: table.get_row_index(str(p)) for p in (a, b, bad)}
-        assert "damaged" in cells(table, row[bad]) and "damaged: config.json is not valid JSON" in cells(table, row[bad])[-1]
+        assert "damaged" in cells(table, row[bad])
+        assert "damaged: config.json is not valid JSON" in cells(table, row[bad])[-1]
 
         table.move_cursor(row=row[bad])
         await pilot.press("enter")  # no model: said so, nothing breaks

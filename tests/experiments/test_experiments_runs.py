@@ -40,7 +40,8 @@ def test_a_finished_run_reads_back_whole(good, tmp_path):
     assert info.differences()["optimizer"] == "sgd" and info.differences()["lr"] == 0.05
     assert "seed" not in info.differences()  # same as the default
     history = load_history(run)
-    assert [h["epoch"] for h in history] == [1, 2, 3] and {"train_loss", "dev_loss", "train_acc", "dev_acc"} <= set(history[0])
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert {"train_loss", "dev_loss", "train_acc", "dev_acc"} <= set(history[0])
 
 
 def break_config_json(run):

@@ -9,9 +9,17 @@ import pytest
 
 import models
 from engine import BatchEnded, ConfigError, Control, evaluate
-from engine.search import (SearchFinished, SearchStarted, TrialFinished, TrialStarted, WinnerChosen, parse_space,
-                           parse_values, plan, search)
-
+from engine.search import (
+    SearchFinished,
+    SearchStarted,
+    TrialFinished,
+    TrialStarted,
+    WinnerChosen,
+    parse_space,
+    parse_values,
+    plan,
+    search,
+)
 
 # -- the plan ----------------------------------------------------------------
 
@@ -143,7 +151,8 @@ def test_random_trials_with_a_budget_stop_starting_new_ones(tiny, helpers, tmp_p
     assert saved["stop"] == "budget" and "budget" in saved["reason"] and len(saved["rows"]) == 2
     picked = [t.changes for t in plan(helpers.small(epochs=1), space, count=4, seed=5)][:2]
     assert sorted(r["trial"] for r in result.board) == [1, 2]
-    assert [{"hidden": tuple(r["hidden"]), "l2": r["l2"]} for r in sorted(result.board, key=lambda r: r["trial"])] == picked
+    by_trial = sorted(result.board, key=lambda r: r["trial"])
+    assert [{"hidden": tuple(r["hidden"]), "l2": r["l2"]} for r in by_trial] == picked
 
 
 def test_stopping_keeps_the_finished_trials_and_still_picks_a_winner(watched, helpers, tmp_path):

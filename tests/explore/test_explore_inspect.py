@@ -5,8 +5,18 @@ import numpy as np
 import pytest
 
 import models
-from engine.inspect import (DAMAGE, activations, cell, damage, dead_share, dead_units, robustness, thresholds, top,
-                            unit_weights)
+from engine.inspect import (
+    DAMAGE,
+    activations,
+    cell,
+    damage,
+    dead_share,
+    dead_units,
+    robustness,
+    thresholds,
+    top,
+    unit_weights,
+)
 
 
 def crafted(hidden=(6, 4), activation="relu") -> models.MLP:

@@ -46,7 +46,8 @@ def test_no_hidden_layer_is_softmax_regression():
     assert [type(layer) for layer in model.layers] == [Dense]
 
 
-@pytest.mark.parametrize("init, scale", [("he", lambda i, o: np.sqrt(2 / i)), ("xavier", lambda i, o: np.sqrt(2 / (i + o)))])
+@pytest.mark.parametrize("init, scale", [("he", lambda i, o: np.sqrt(2 / i)),
+                                         ("xavier", lambda i, o: np.sqrt(2 / (i + o)))])
 def test_init_scales(init, scale):
     model = MLP(Spec(784, (400,), 10, init=init, seed=1))
     W = model.dense[0].W

@@ -126,7 +126,8 @@ async def wait_for(pilot, condition, timeout: float = 20.0, what: str = "conditi
             return value
         if time.monotonic() > deadline:
             app = pilot.app
-            pytest.fail(f"timed out after {timeout:g} s waiting for {what} (state={app.state!r}, status={app.status!r})")
+            pytest.fail(f"timed out after {timeout:g} s waiting for {what} "
+                        f"(state={app.state!r}, status={app.status!r})")
         await pilot.pause(0.05)
 
 

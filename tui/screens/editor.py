@@ -18,7 +18,7 @@ from textual.widgets import Button, DataTable, Input, Static
 from engine import FIELDS, LIVE, ConfigError, TrainConfig
 from engine.config import parse_value as parse_field  # text from the form -> the setting's value
 
-from ..widgets.settings import show_value
+from ..text import show_value
 
 NAMES = [f.name for f in fields(TrainConfig)]
 HINTS = {"hidden": "sizes, e.g. 256,128", "data": "mnist, fashion-mnist, kmnist or a path",

@@ -19,13 +19,12 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from engine import BatchEnded, ConfigError, EpochEnded, RunStarted, TrainConfig
+from engine.grid import parse_grid, parse_values
 from engine.runs import load_history
-from engine.search import (SearchFinished, SearchStarted, TrialFinished, TrialStarted, WinnerChosen, parse_values,
-                           plan, search, show)
+from engine.search import SearchFinished, SearchStarted, TrialFinished, TrialStarted, WinnerChosen, plan, search
 
-from ..compare import duration, settings_text
-from ..console import pct
 from ..messages import EngineEvent, SearchEvent
+from ..text import board_cells, duration, pct, settings_text, show_value
 from ..widgets.status import RunStatus
 from .editor import FieldValidator
 
@@ -78,7 +77,7 @@ class SearchSession:
 
 
 def default_texts(cfg: TrainConfig) -> dict[str, str]:
-    texts = {name: show(getattr(cfg, name)) if name != "hidden" else "64,128,256" for name in GRID}
+    texts = {name: show_value(getattr(cfg, name)) if name != "hidden" else "64,128,256" for name in GRID}
     texts["l2"] = "0,1e-4,1e-3"
     texts.update(trials="", budget="")
     return texts
@@ -93,14 +92,7 @@ def session_of(app) -> SearchSession:
 
 def read_form(texts: dict[str, str], config: TrainConfig):
     """(base config, space, count, budget) from the form; ConfigError naming the bad row."""
-    fixed, space = {}, {}
-    for name in GRID:
-        values = parse_values(name, texts.get(name, ""))
-        if len(values) == 1:
-            fixed[name] = values[0]
-        else:
-            space[name] = values
-    base = config.replace(**fixed)
+    base, space = parse_grid({name: texts.get(name, "") for name in GRID}, config)
     count, budget = parse_extra("trials", texts.get("trials", "")), parse_extra("budget", texts.get("budget", ""))
     return base, space, count, budget
 
@@ -113,7 +105,8 @@ def start_search(app, base: TrainConfig, space: dict, count: int | None, budget:
 
     trials = plan(base, space, count, count is not None, 0)
     s = session_of(app)
-    s.running, s.total, s.names, s.board, s.current, s.result, s.path = True, len(trials), list(space), [], None, None, None
+    s.running, s.total, s.names, s.board = True, len(trials), list(space), []
+    s.current, s.result, s.path = None, None, None
     s.note = f"search of {len(trials)} trials started"
     app.control = app_module.Control()  # the dashboard's space and s keys steer the search
     s.base_id = app.run_id = app.run_id + 1
@@ -204,7 +197,8 @@ def finish(app, s: SearchSession, result) -> None:
         s.note = (f"{result.reason}. Winner: trial {w['trial']} ({settings_text({n: w[n] for n in result.names})}), "
                   f"dev {pct(w['dev_acc'])}, test {pct(result.test_acc)} (measured once)")
         show_run(app, Path(w["run_dir"]), result.model_path, pop=False)
-        app.last_summary = {"test_accuracy": result.test_acc, "dev_accuracy": w["dev_acc"], "best_epoch": w["best_epoch"],
+        app.last_summary = {"test_accuracy": result.test_acc, "dev_accuracy": w["dev_acc"],
+                            "best_epoch": w["best_epoch"],
                             "run_dir": w["run_dir"], "model_path": str(result.model_path)}
         app.status.note = f"search winner, trial {w['trial']}: test {pct(result.test_acc)}"
     else:
@@ -289,8 +283,8 @@ class ExperimentsScreen(ModalScreen[None]):
         return session_of(self.app)
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Experiments", "bold"), "  search a grid; ranked on dev, only the winner sees test"),
-                     id="experiments-title")
+        yield Static(Text.assemble(("Experiments", "bold"),
+                                   "  search a grid; ranked on dev, only the winner sees test"), id="experiments-title")
         with Horizontal(id="experiments-body"):
             with Vertical(id="grid-box", classes="box"):
                 yield DataTable(id="grid", cursor_type="row", zebra_stripes=True)
@@ -366,7 +360,7 @@ class ExperimentsScreen(ModalScreen[None]):
             return -value if value == value else float("inf")
         if isinstance(value, (int, float)):
             return value if value == value else float("inf")
-        return show(value) if value is not None else ""
+        return show_value(value) if value is not None else ""
 
     def show_session(self) -> None:
         s = self.session
@@ -408,15 +402,17 @@ class ExperimentsScreen(ModalScreen[None]):
         for row in rows:
             best = row.get("rank") == 1
             style = "bold green" if best else ""
-            cells = [("★ 1" if best else str(row["rank"])), str(row["trial"]), *(show(row.get(n)) for n in s.names),
-                     pct(row["dev_acc"]), f"{row['dev_loss']:.4f}" if row["dev_loss"] == row["dev_loss"] else "-",
-                     f"{row['best_epoch']}/{row['epochs']}", duration(row["seconds"]),
-                     row["stop"] + (f", test {pct(row['test_acc'])}" if row.get("test_acc") is not None else "")]
+            cells = board_cells(row, s.names)
+            if best:
+                cells[0] = "★ 1"
+            if row.get("test_acc") is not None:
+                cells[-1] += f", test {pct(row['test_acc'])}"
             table.add_row(*(Text(c, style=style) for c in cells), key=str(row["trial"]))
         if s.current is not None:
             c = s.current
-            cells = ["", str(c["index"]), *(show(c["changes"].get(n)) for n in s.names),
-                     pct(c["dev"]) if c["dev"] is not None else "...", "", f"{c['epoch']}/{c['epochs']}", "", "training"]
+            cells = ["", str(c["index"]), *(show_value(c["changes"].get(n)) for n in s.names),
+                     pct(c["dev"]) if c["dev"] is not None else "...", "", f"{c['epoch']}/{c['epochs']}", "",
+                     "training"]
             table.add_row(*(Text(x, style="yellow") for x in cells), key=None)
         if keep is not None:
             try:

@@ -33,7 +33,8 @@ KEYS = [
 
 
 class HelpScreen(ModalScreen[None]):
-    AUTO_FOCUS = "#help"  # the app's AUTO_FOCUS = None would leave nothing focused: arrows then could not scroll at 80x24
+    # the app's AUTO_FOCUS = None would leave nothing focused: arrows then could not scroll at 80x24
+    AUTO_FOCUS = "#help"
     BINDINGS = [Binding("escape,q,question_mark", "close", "close")]
 
     def __init__(self, keys=KEYS):

@@ -140,7 +140,8 @@ class InsideScreen(ExploreScreen):
         self.query_one("#inside-acts-box").border_title = (
             f"hidden activations for digit {self.digit}: bright = strong, {'red' if half else '◆'} = unit {u}")
         self.query_one("#inside-acts", Static).update(acts)
-        box.scroll_to(y=max(0, u // width // (2 if half else 1) - 1), animate=False)  # big layers: keep the mark in view
+        # big layers: keep the mark in view
+        box.scroll_to(y=max(0, u // width // (2 if half else 1) - 1), animate=False)
 
     def info(self, w: np.ndarray) -> Text:
         """Short lines (the box is 20 columns wide at 80x24)."""

@@ -14,8 +14,8 @@ from textual_plotext import PlotextPlot
 
 from engine.runs import RunInfo, list_runs
 
-from ..compare import differing, draw, duration, ended, labels, rich_color, settings_text
-from ..console import pct
+from ..compare import draw, rich_color
+from ..text import differing, labels, pct, run_cells, run_date, settings_text
 from .experiments import show_run
 
 
@@ -112,9 +112,9 @@ class RunsScreen(ModalScreen[None]):
             name = Text(run.name, style=bad)
             if run.summary.get("search_winner"):
                 name.append(" ★", style="yellow")
-            table.add_row(Text(mark, style="bold yellow"), run.started.strftime("%d %b %H:%M") if run.started else "?",
-                          pct(run.dev_acc), pct(run.test_acc), str(run.epochs), duration(run.seconds),
-                          Text(ended(run), style=bad), name, settings, key=str(run.path))
+            *numbers, why = run_cells(run)
+            table.add_row(Text(mark, style="bold yellow"), run_date(run), *numbers, Text(why, style=bad), name,
+                          settings, key=str(run.path))
         if self.runs:
             table.move_cursor(row=min(row, len(self.runs) - 1))
         else:
@@ -148,15 +148,16 @@ class RunsScreen(ModalScreen[None]):
         diffs = differing(runs)
         what = "marked" if self.marked else "under the cursor (space marks runs to compare)"
         legend.append(f"{len(runs)} run{'s' * (len(runs) > 1)} {what}\n", style="dim")
-        for (label, samples, paint), run, diff in zip(self.query_one("#compare-loss", CompareChart).legend, runs, diffs):
+        chart = self.query_one("#compare-loss", CompareChart)
+        for (label, samples, paint), run, diff in zip(chart.legend, runs, diffs):
             letter, _, rest = label.partition(" ")
             legend.append(f"{letter} ", style="bold")
             for sample, kind in samples:
                 legend.append(sample, style=rich_color(paint))
                 legend.append(f" {kind}  ")
             legend.append(f"{rest}  ")
-            legend.append(f"dev {pct(run.dev_acc)}, {run.epochs} epochs" + (" (no epochs recorded)" if not run.history else ""),
-                          style="dim")
+            legend.append(f"dev {pct(run.dev_acc)}, {run.epochs} epochs"
+                          + (" (no epochs recorded)" if not run.history else ""), style="dim")
             legend.append("\n")
         legend.rstrip()
         self.query_one("#compare-legend", Static).update(legend)

@@ -82,7 +82,8 @@ class MetricChart(PlotextPlot):
         if values:
             high = float(max(values))
             if self.percent:
-                low = min([float(np.percentile(settled, 5)) if settled else 100.0, *(v for _, v in self.train + self.dev)])
+                floor = float(np.percentile(settled, 5)) if settled else 100.0
+                low = min([floor, *(v for _, v in self.train + self.dev)])
                 pad = max((min(high, 100) - low) * 0.08, 0.2)
                 plt.ylim(max(low - pad, 0), min(high + pad, 100))
             else:

@@ -78,7 +78,8 @@ class ConfusionPanel(Widget, can_focus=True):
                 text.append(" " * (width - len(cell)))
                 text.append(cell, style=style)
             recall = m[r, r] / totals[r] if totals[r] else 0.0
-            text.append(f" {100 * recall:5.1f}%\n", style="green" if recall >= 0.98 else "yellow" if recall >= 0.95 else "red")
+            shade = "green" if recall >= 0.98 else "yellow" if recall >= 0.95 else "red"
+            text.append(f" {100 * recall:5.1f}%\n", style=shade)
         if self.has_focus:
             r, c = self.cursor
             text.append(f"cursor: true {r}, predicted {c} ({int(m[r, c])}) - enter to see them", style="dim")

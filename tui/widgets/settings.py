@@ -9,13 +9,7 @@ from textual.widgets import Static
 
 from engine import LIVE, TrainConfig
 
-
-def show_value(value) -> str:
-    if isinstance(value, tuple):
-        return ",".join(map(str, value)) or "none"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value) if value != "" else "off"
+from ..text import show_value
 
 
 class SettingsPanel(Static):

@@ -7,6 +7,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from ..text import clock, pct, speed
+
 STATE_STYLE = {"loading": "yellow", "idle": "cyan", "training": "bold green", "paused": "bold yellow",
                "finished": "bold cyan", "stopping": "yellow", "error": "bold red", "model": "bold magenta"}
 
@@ -31,11 +33,6 @@ class RunStatus:
     note: str = ""  # e.g. the model file being viewed
 
 
-def fmt_time(seconds: float) -> str:
-    m, s = divmod(int(seconds), 60)
-    return f"{m // 60}:{m % 60:02d}:{s:02d}" if m >= 60 else f"{m}:{s:02d}"
-
-
 class StatusPanel(Static):
     """State, epoch, learning rate, early stopping, speed, last metrics, why the run ended."""
 
@@ -52,11 +49,11 @@ class StatusPanel(Static):
             width = 14
             grid.add_row("progress", Text("█" * round(done * width) + "░" * (width - round(done * width))
                                           + f" {100 * done:3.0f}%"))
-        grid.add_row("time", f"{fmt_time(st.elapsed)} · {speed(st.samples_per_sec)}" if st.elapsed else "-")
+        grid.add_row("time", f"{clock(st.elapsed)} · {speed(st.samples_per_sec)}" if st.elapsed else "-")
         grid.add_row("lr", f"{st.lr:.4g}" if st.lr else "-")
         label = "best acc" if st.monitor == "dev_acc" else "best loss"
         if st.best is not None and st.best_epoch:
-            best = f"{100 * st.best:.2f}%" if st.monitor == "dev_acc" else f"{st.best:.4f}"
+            best = pct(st.best) if st.monitor == "dev_acc" else f"{st.best:.4f}"
             grid.add_row(label, f"{best} @ epoch {st.best_epoch}")
         else:
             grid.add_row(label, "-")
@@ -66,16 +63,13 @@ class StatusPanel(Static):
         else:
             grid.add_row("patience", "off")
         if st.last:
-            grid.add_row("train", f"{100 * st.last['train_acc']:.2f}%  {st.last['train_loss']:.4f}")
-            grid.add_row("dev", f"{100 * st.last['dev_acc']:.2f}%  {st.last['dev_loss']:.4f}")
+            grid.add_row("train", f"{pct(st.last['train_acc'])}  {st.last['train_loss']:.4f}")
+            grid.add_row("dev", f"{pct(st.last['dev_acc'])}  {st.last['dev_loss']:.4f}")
         if st.test is not None:
-            grid.add_row("test", Text(f"{100 * st.test:.2f}%", style="bold"))
+            grid.add_row("test", Text(pct(st.test), style="bold"))
         if st.reason:
             grid.add_row("ended", Text(st.reason, style="yellow" if "diverged" not in st.reason else "bold red"))
         if st.note:
             grid.add_row("", Text(st.note, style="dim", overflow="ellipsis", no_wrap=st.state == "finished"))
         self.update(grid)
 
-
-def speed(samples_per_sec: float) -> str:
-    return f"{samples_per_sec / 1000:.1f}k/s" if samples_per_sec >= 1000 else f"{samples_per_sec:.0f}/s"

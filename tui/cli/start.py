@@ -7,15 +7,15 @@ from .options import config_from_args
 
 
 def run_app(args) -> int:
+    import data
     import models
 
-    from .app import make_app
-
-    import data
+    from ..app import make_app
 
     cfg = config_from_args(args)
     if cfg.data not in data.SOURCES and not Path(cfg.data).expanduser().exists():
-        raise data.DataError(f"{cfg.data}: no such file or directory (and not a source name: {', '.join(data.SOURCES)})")
+        raise data.DataError(f"{cfg.data}: no such file or directory "
+                             f"(and not a source name: {', '.join(data.SOURCES)})")
     model_path = Path(args.model) if args.model else None
     if model_path is not None:
         models.load(model_path)  # refuse a bad file before the screen opens

@@ -9,7 +9,8 @@ from pathlib import Path
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from .console import console, load_data, pct
+from ..text import pct
+from .console import console, load_data
 from .options import add_train_options, config_from_args
 
 
@@ -19,7 +20,8 @@ def register(sub) -> None:
                                    "and the saved model's path. Ctrl+C stops after the current batch and keeps "
                                    "the best model (press it twice to abort).")
     add_train_options(p)
-    p.add_argument("--out", metavar="DIR", help="runs directory (default: the user data directory, or $NN_TUI_RUNS_DIR)")
+    p.add_argument("--out", metavar="DIR",
+                        help="runs directory (default: the user data directory, or $NN_TUI_RUNS_DIR)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else there")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
     p.set_defaults(run=run_train)
@@ -53,7 +55,8 @@ def header_line(cfg, splits) -> str:
             + "".join("   " + e for e in extras if e))
 
 
-EPOCH_HEAD = f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  {'dev loss':>8}  {'dev acc':>8}  {'lr':>8}  {'time':>6}"
+EPOCH_HEAD = (f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  {'dev loss':>8}  {'dev acc':>8}  {'lr':>8}  "
+              f"{'time':>6}")
 
 
 def epoch_line(e) -> Text:

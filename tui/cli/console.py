@@ -7,8 +7,17 @@ import sys
 from rich.console import Console
 
 
+class PipeConsole(Console):
+    """A rich Console that lets a closed pipe (`nn-tui runs | head`) reach the command line as
+    BrokenPipeError, which ends quietly with exit 0, instead of rich's own SystemExit(1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
+
+
 def console(stderr: bool = False) -> Console:
-    return Console(stderr=stderr, highlight=False)
+    return PipeConsole(stderr=stderr, highlight=False)
 
 
 def use_color(con: Console) -> bool:
@@ -30,8 +39,9 @@ def load_data(name: str, dev_size: float, seed: int, con: Console):
 
 
 def download_with_progress(source, con: Console) -> None:
-    import data
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    import data
 
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                   console=con, transient=False) as progress:
@@ -43,11 +53,6 @@ def download_with_progress(source, con: Console) -> None:
             progress.update(tasks[name], completed=done, total=total)
 
         data.download(source, report)
-
-
-def pct(value: float | None) -> str:
-    """0.9814 -> 98.14%; None or nan -> -."""
-    return "-" if value is None or value != value else f"{100 * value:.2f}%"
 
 
 def die(message: str) -> int:

@@ -18,7 +18,8 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="10,000 samples per measurement instead of a full epoch")
     p.add_argument("--hidden", action="append", metavar="SIZES",
                    help="time only this architecture (repeatable), e.g. --hidden 512,256")
-    p.add_argument("--batch-size", type=int, action="append", metavar="N", help="time only this batch size (repeatable)")
+    p.add_argument("--batch-size", type=int, action="append", metavar="N",
+                   help="time only this batch size (repeatable)")
     p.add_argument("--threads", type=int, help="BLAS threads (default: what the BLAS library chooses)")
     p.add_argument("--repeats", type=int, default=3, help="timed repeats, best kept (default 3)")
     p.set_defaults(run=run_bench)
@@ -62,7 +63,8 @@ def run_bench(args) -> int:
             for t in bench(splits.train.x, splits.train.y, splits.test.x, hidden, batches, samples, args.repeats,
                            lambda spec, b: status.update(f"timing {spec} at batch {b}...")):
                 con.print(f"{t.spec:<16} {t.batch:>5} {t.train_samples_per_sec:>9,.0f} {t.epoch_seconds:>8.3f} "
-                          f"{t.floor_seconds:>7.3f} {t.ratio:>5.2f}x {t.infer_samples_per_sec:>9,.0f} {t.peak_mb:>6.1f}")
+                          f"{t.floor_seconds:>7.3f} {t.ratio:>5.2f}x {t.infer_samples_per_sec:>9,.0f} "
+                          f"{t.peak_mb:>6.1f}")
         con.print("train/s, infer/s: samples per second. s/epoch: training seconds for 55,000 digits. floor: the "
                   "same steps' matrix products alone (same shapes, same BLAS), in s/epoch. ratio: s/epoch / floor. "
                   "MB: peak NumPy memory while training (tracemalloc).", style="dim")

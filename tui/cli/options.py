@@ -20,21 +20,26 @@ def describe(name: str) -> str:
     if name == "hidden":
         return f"hidden layer sizes, e.g. 128 or 256,128 (default {','.join(map(str, default))})"
     if name == "data":
-        return "source name (mnist, fashion-mnist, kmnist) or a path: MNIST directory, Kaggle .csv, .npz (default mnist)"
+        return ("source name (mnist, fashion-mnist, kmnist) or a path: MNIST directory, Kaggle .csv, .npz "
+                "(default mnist)")
     if name == "augment":
         return "augmentation, e.g. shift,rotate,noise or shift=2,rotate=10,noise=0.1 (default off)"
     f = FIELDS[name]
-    return f"{f.help}; {f.range_text()} (default {default:g})" if not f.choices else f"{f.help}: {f.range_text()} (default {default})"
+    if f.choices:
+        return f"{f.help}: {f.range_text()} (default {default})"
+    return f"{f.help}; {f.range_text()} (default {default:g})"
 
 
 def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> None:
     """One --flag per TrainConfig field; with multi=True numbers may be comma lists (for search)."""
     group = parser.add_argument_group("training settings")
     for f in fields(TrainConfig):
-        kind = "str" if f.name in ("data", "augment", "hidden") or f.name in FIELDS and FIELDS[f.name].choices else TYPES[f.name]
+        text = f.name in ("data", "augment", "hidden") or f.name in FIELDS and FIELDS[f.name].choices
+        kind = "str" if text else TYPES[f.name]
         metavar = f.name.upper().replace("_", "-")
         if multi and f.name not in ("data", "dev_size"):
-            several = {"augment": "; several separated by ';', e.g. off;shift"}.get(f.name, "; several separated by commas")
+            several = ("; several separated by ';', e.g. off;shift" if f.name == "augment"
+                       else "; several separated by commas")
             text = describe(f.name) + several
             if f.name == "hidden":
                 text = ("hidden layer sizes, a '-' joining layers: 128 or 256-128 (default 512-256); several: "
@@ -42,7 +47,8 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
             group.add_argument(flag(f.name), dest=f.name, default=None, metavar=metavar + "[,...]", help=text)
         else:
             convert = {"int": int, "float": float}.get(kind, str)
-            group.add_argument(flag(f.name), dest=f.name, type=convert, default=None, metavar=metavar, help=describe(f.name))
+            group.add_argument(flag(f.name), dest=f.name, type=convert, default=None, metavar=metavar,
+                               help=describe(f.name))
 
 
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:

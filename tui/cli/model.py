@@ -1,4 +1,5 @@
-"""`nn-tui eval MODEL` and `nn-tui predict MODEL`: what a saved model does on the test split."""
+"""`nn-tui eval MODEL` and `nn-tui predict MODEL [--image FILE]`: what a saved model does on the test split,
+or on one digit from a PGM or PNG file."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,8 +7,9 @@ from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 
-from .console import console, load_data, pct, use_color
-from .render import digit_text
+from ..render import digit_text, proba_text
+from ..text import pct
+from .console import console, load_data, use_color
 
 
 def register(sub) -> None:
@@ -18,7 +20,8 @@ def register(sub) -> None:
     ev.add_argument("--json", action="store_true", help="print the results as one JSON object")
     ev.set_defaults(run=run_eval)
     pr = sub.add_parser("predict", help="test digits drawn in the terminal with the model's guesses",
-                        description="Draw test digits with their true label, the model's prediction and its probability.")
+                        description="Draw test digits with their true label, the model's prediction and its "
+                                    "probability.")
     pr.add_argument("model", help="model file (.npz) written by nn-tui")
     pr.add_argument("--data", help="dataset (default: the one the model was trained on)")
     pr.add_argument("--count", type=count, default=8, help="how many digits (default 8)")
@@ -66,7 +69,8 @@ def run_eval(args) -> int:
         return 0
     con.print(f"[bold]{args.model}[/]  {model.spec} {model.spec.activation}  on {splits.name} test split "
               f"({len(splits.test):,} digits)")
-    con.print(f"accuracy [bold]{pct(ev.accuracy)}[/]   loss {ev.loss:.4f}   errors {int((ev.pred != splits.test.y).sum()):,}")
+    errors = int((ev.pred != splits.test.y).sum())
+    con.print(f"accuracy [bold]{pct(ev.accuracy)}[/]   loss {ev.loss:.4f}   errors {errors:,}")
     con.print(confusion_table(ev.confusion))
     table = Table("class", "precision", "recall", "F1", "support", title="Per class", title_justify="left")
     for c in range(len(ev.confusion)):
@@ -88,7 +92,8 @@ def confusion_table(conf: np.ndarray) -> Table:
         cells = []
         for c, n in enumerate(row):
             rate = n / total if total else 0
-            style = "green" if r == c else ("bold red" if rate >= 0.02 else "red" if rate >= 0.005 else "dim" if n == 0 else "")
+            shade = "bold red" if rate >= 0.02 else "red" if rate >= 0.005 else "dim" if n == 0 else ""
+            style = "green" if r == c else shade
             cells.append(Text(f"{n:,}", style=style))
         table.add_row(str(r), *cells, pct(row[r] / total if total else 0))
     return table
@@ -104,8 +109,6 @@ def caption(true: int | None, pred: int, prob: float) -> Text:
 def run_predict(args) -> int:
     con = console()
     if args.image:
-        from .cmd_image import predict_image
-
         return predict_image(args, con)
     model, meta, splits = load_model_and_data(args, con)
     test = splits.test
@@ -128,4 +131,31 @@ def run_predict(args) -> int:
         cells.append(picture)
     con.print(Columns(cells, padding=(0, 2)))
     con.print(Text("caption: true → predicted  probability", style="dim"))
+    return 0
+
+
+def predict_image(args, con) -> int:
+    """Print the preprocessed 28x28 digit and the ten probabilities; DataError / CheckpointError go up
+    to the command line, which prints them on one line and exits 1."""
+    import models
+    from data import DataError
+    from data.images import load_digit
+
+    model, _ = models.load(args.model)
+    digit = load_digit(args.image)
+    if model.spec.inputs != digit.image.size:
+        raise DataError(f"{args.model}: the model takes {model.spec.inputs} inputs, "
+                        f"a 28x28 digit has {digit.image.size}")
+    proba = model.predict_proba(digit.x)[0]
+    guess = int(proba.argmax())
+    color = use_color(con)
+    height, width = digit.original.shape
+    # soft_wrap: a long path stays one line
+    con.print(Text(f"{args.image}: {width}x{height} pixels", style="bold"), soft_wrap=True)
+    for note in digit.notes:
+        con.print(Text(note, style="yellow"), soft_wrap=True)
+    con.print(Text("As the network sees it: cropped, scaled to 20 px, centred in 28x28", style="dim"))
+    con.print(digit_text(digit.image, color))
+    con.print(proba_text(proba, 24, color))
+    con.print(Text.assemble("prediction ", (str(guess), "bold"), f"  {pct(float(proba[guess]))}"))
     return 0

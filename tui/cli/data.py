@@ -7,22 +7,25 @@ from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 
+from ..render import digit_text
 from .console import console, download_with_progress, load_data, use_color
-from .render import digit_text
 
 
 def register(sub) -> None:
     p = sub.add_parser("data", help="dataset summary and downloads", description="Dataset summary and downloads.")
     dsub = p.add_subparsers(dest="data_command", metavar="ACTION", required=True)
     info = dsub.add_parser("info", help="counts per split and class, pixel mean, sample digits, mean digit per class",
-                           description="Print a dataset's splits, class counts, pixel mean, sample digits and the mean image of each class.")
-    info.add_argument("--data", default="mnist", help="source name (mnist, fashion-mnist, kmnist) or a path (default mnist)")
+                           description="Print a dataset's splits, class counts, pixel mean, sample digits and "
+                                       "the mean image of each class.")
+    info.add_argument("--data", default="mnist",
+                      help="source name (mnist, fashion-mnist, kmnist) or a path (default mnist)")
     info.add_argument("--dev-size", type=float, default=5000, help="dev set size, a count or a fraction (default 5000)")
     info.add_argument("--seed", type=int, default=0, help="seed of the split shuffle (default 0)")
     info.add_argument("--samples", type=int, default=6, help="how many sample digits to draw (default 6)")
     info.set_defaults(run=run_info)
     dl = dsub.add_parser("download", help="download a named source into the cache",
-                         description="Download a named source (fashion-mnist, kmnist) into the user cache, verifying its checksums.")
+                         description="Download a named source (fashion-mnist, kmnist) into the user cache, "
+                                     "verifying its checksums.")
     dl.add_argument("name", help="source name; `nn-tui data download --list` shows them", nargs="?")
     dl.add_argument("--list", action="store_true", help="list the named sources and where they are")
     dl.set_defaults(run=run_download)
