@@ -8,7 +8,8 @@ from typing import Callable
 
 import numpy as np
 
-from models import MLP
+from models import MLP, SpecError
+from models.mlp import check_inputs
 
 from .augment import Augmenter
 from .config import TrainConfig, parse_augment
@@ -102,8 +103,19 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     """Train `model` in place on x (n, 784) float32, y (n,) and return how it went.
 
     Never touches a test set. Emits events to `listener`; obeys `control` between batches.
-    The best weights by `cfg.monitor` on the dev set are restored at the end.
+    The best weights by `cfg.monitor` on the dev set are restored at the end. Running out of
+    memory (a large network, a large batch) ends in SpecError, one line, not a MemoryError.
     """
+    check_inputs(model.spec, x)
+    try:
+        return _train(model, x, y, x_dev, y_dev, cfg, listener, control, report_every)
+    except MemoryError:
+        raise SpecError(f"not enough memory to train the {model.spec} network ({model.spec.n_params():,} weights) "
+                        f"with batches of {cfg.batch_size}: choose fewer or smaller layers") from None
+
+
+def _train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray,
+           cfg: TrainConfig, listener: Listener | None, control: Control | None, report_every: float) -> Result:
     emit = listener if listener is not None else (lambda event: None)
     control = control or Control()
     rng = np.random.default_rng([cfg.seed, 1])
