@@ -112,7 +112,8 @@ async def test_a_dev_digit_can_be_copied_onto_the_board(host, model, small):
 @pytest.fixture
 def app_with(small, tmp_path):
     def build(model_path=None, epochs=2, seed=0):
-        cfg = TrainConfig(hidden=(32,), epochs=epochs, batch_size=64, lr=0.1, schedule="constant", patience=0, seed=seed)
+        cfg = TrainConfig(hidden=(32,), epochs=epochs, batch_size=64, lr=0.1, schedule="constant", patience=0,
+                          seed=seed)
         return make_app(cfg, loader=lambda c: small, runs_root=tmp_path / "runs", model_path=model_path,
                         redraw_every=0.05)
     return build
