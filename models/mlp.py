@@ -81,9 +81,11 @@ class MLP:
                 scale = np.sqrt(2.0 / fan_in)
             else:  # xavier (Glorot normal)
                 scale = np.sqrt(2.0 / (fan_in + fan_out))
-            try:  # drawn in the weights' own dtype: a float64 draw cast down would cost twice the memory
-                W = rng.standard_normal((fan_in, fan_out), dtype=np.dtype(dtype).type)
-                W *= W.dtype.type(scale)
+            try:
+                W = np.empty((fan_in, fan_out), dtype)
+                rows = max(1, (1 << 20) // fan_out)  # float64 draws a block of rows at a time: never a full copy
+                for r in range(0, fan_in, rows):
+                    W[r:r + rows] = rng.standard_normal((min(rows, fan_in - r), fan_out)) * scale
                 layer = Dense(W, np.zeros(fan_out, dtype))
             except MemoryError:
                 need = spec.n_params() * np.dtype(dtype).itemsize * 2  # weights and their gradients

@@ -111,9 +111,8 @@ async def test_a_dev_digit_can_be_copied_onto_the_board(host, model, small):
 
 @pytest.fixture
 def app_with(small, tmp_path):
-    def build(model_path=None, epochs=2, seed=0):
-        cfg = TrainConfig(hidden=(32,), epochs=epochs, batch_size=64, lr=0.1, schedule="constant", patience=0,
-                          seed=seed)
+    def build(model_path=None, epochs=2):
+        cfg = TrainConfig(hidden=(32,), epochs=epochs, batch_size=64, lr=0.1, schedule="constant", patience=0)
         return make_app(cfg, loader=lambda c: small, runs_root=tmp_path / "runs", model_path=model_path,
                         redraw_every=0.05)
     return build
@@ -178,12 +177,12 @@ async def test_explore_keys_only_with_a_model(app_with, model_file):
 
 async def test_after_a_run_the_matrix_is_the_kept_models(app_with, small):
     """The best epoch's weights are restored at the end: the matrix (and so each cell's count) is theirs."""
-    app = app_with(epochs=3, seed=2)
+    app = app_with(epochs=3)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.state == "idle", what="the data to load")
         await pilot.press("t")
         await until(pilot, lambda: app.state == "finished", timeout=30, what="the run to end")
-        assert app.last_summary["best_epoch"] < 3, "this run should peak before its last epoch (dev 81%, 88%, 87%)"
+        assert app.last_summary["best_epoch"] < 3, "this run should peak before its last epoch (dev 80%, 87%, 85%)"
         pred = app.model.predict(small.dev.x)
         expected = np.bincount(small.dev.y.astype(int) * 10 + pred, minlength=100).reshape(10, 10)
         np.testing.assert_array_equal(app.query_one(ConfusionPanel).matrix, expected)

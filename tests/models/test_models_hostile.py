@@ -119,10 +119,18 @@ def test_a_model_for_other_inputs_is_refused_on_784_pixel_digits(tmp_path, digit
                                "(28x28 digits have 784)")
 
 
-def test_weights_are_drawn_in_float32():
-    model = MLP(Spec(784, (512,), 10, seed=3))
-    rng = np.random.default_rng(3)
-    expected = rng.standard_normal((784, 512), dtype=np.float32) * np.float32(np.sqrt(2 / 784))
+def test_weights_are_drawn_without_a_float64_copy_of_the_layer():
+    spec = Spec(784, (2048,), 10, seed=3)
+    tracemalloc.start()
+    try:
+        model = MLP(spec)
+        used = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    weights = sum(p.nbytes for p in model.params) * 2  # the weights and their gradients
+    assert used < weights + (12 << 20), f"peak {used:,} for {weights:,} bytes of float32"
+    rng = np.random.default_rng(3)  # the same numbers as one float64 draw cast down
+    expected = (rng.standard_normal((784, 2048)) * np.sqrt(2 / 784)).astype(np.float32)
     np.testing.assert_array_equal(model.params[0], expected)
 
 
