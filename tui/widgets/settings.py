@@ -22,7 +22,7 @@ class SettingsPanel(Static):
         for f in fields(TrainConfig):
             if f.name == "kernel" and not current.conv and not upcoming.conv:  # no conv layers: no kernel
                 continue
-            value = Text(show_value(getattr(current, f.name)))
+            value = Text(show_value(getattr(current, f.name)) if f.name != "threads" or current.threads else "auto")
             if running is not None and f.name in LIVE:
                 value.append(" live", style="green dim")
             if running is not None and getattr(upcoming, f.name) != getattr(running, f.name) and f.name not in LIVE:
