@@ -764,11 +764,11 @@ def worker_main() -> None:
     try:
         from multiprocessing import resource_tracker, shared_memory
 
-        from threadpoolctl import threadpool_limits
+        from .threads import pin
 
         job = json.loads(sys.stdin.read())
         if job["threads"]:
-            threadpool_limits(job["threads"])
+            pin(job["threads"])  # every run of this worker keeps it (the thread chooser included)
         for key, (name, shape, dtype) in job["shared"].items():
             block = shared_memory.SharedMemory(name=name)
             resource_tracker.unregister(block._name, "shared_memory")  # the search owns it, and unlinks it
