@@ -8,7 +8,8 @@ from typing import Callable
 
 import numpy as np
 
-from models import MLP
+from models import MLP, SpecError
+from models.mlp import check_inputs
 
 from .augment import Augmenter
 from .checkpoints import Checkpoint, generators
@@ -113,7 +114,19 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     `checkpoint` is handed the full training state before the first batch and after every epoch
     (to be written at once); `start` continues from such a state, with cfg's settings: given the
     same settings and BLAS threads, the epochs after it are those the first run would have trained.
+    Running out of memory (a large network, a large batch) ends in SpecError, one line, not a MemoryError.
     """
+    check_inputs(model.spec, x)
+    try:
+        return _train(model, x, y, x_dev, y_dev, cfg, listener, control, report_every, checkpoint, start)
+    except MemoryError:
+        raise SpecError(f"not enough memory to train the {model.spec} network ({model.spec.n_params():,} weights) "
+                        f"with batches of {cfg.batch_size}: choose fewer or smaller layers") from None
+
+
+def _train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray,
+           cfg: TrainConfig, listener: Listener | None, control: Control | None, report_every: float,
+           checkpoint: Callable[[Checkpoint], None] | None, start: Checkpoint | None) -> Result:
     emit = listener if listener is not None else (lambda event: None)
     control = control or Control()
     rng = np.random.default_rng([cfg.seed, 1])
