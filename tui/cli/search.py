@@ -1,13 +1,13 @@
 """`nn-tui search`: hyperparameter search headless, a live leaderboard, the winner tested once."""
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
 
+from data.files import dumps
 from engine import TrainConfig
 
 from ..text import board_cells, duration, pct, settings_text, show_value
@@ -131,7 +131,7 @@ def run_search(args) -> int:
         result = search(splits, base, space, count=count, shuffle=args.random, seed=args.search_seed,
                         budget=args.budget, root=root, listener=listener, control=control, rank_by=args.rank_by)
     if quiet:
-        print(json.dumps(result.to_dict(), default=str))
+        print(dumps(result.to_dict(), default=str))
         return 0 if result.winner else 1
     con.print(board_table(result.board, names, result.planned))
     style = {"budget": "yellow", "stopped": "yellow"}.get(result.stop, "green")
