@@ -242,6 +242,26 @@ def read_path(path: Path) -> tuple[Dataset, Dataset | None, str]:
     raise DataError(f"{path}: unknown format; give an MNIST directory, a Kaggle .csv or an .npz")
 
 
+def input_files(path: Path) -> list[Path]:
+    """The files `read_path` may read for `path` (a directory's IDX files and train.csv), for the cache's key."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and ("ubyte" in p.name or p.name == "train.csv"))
+    return [path] if path.is_file() else []
+
+
+def cached(kind: str, files: list[Path], build):
+    """`build()` -> (pool, test or None, kind), through the cache of decoded arrays when there are files to key it.
+
+    A verified source or a parsed file is decoded once; later loads read the arrays back after checking that
+    the files are the same ones (size, mtime, CRC-32) and the arrays intact (their own CRC-32s).
+    """
+    if not files or os.environ.get("NN_TUI_NO_CACHE"):
+        return build()
+    from . import cache
+
+    return cache.datasets(cache_dir(), kind, files, build)
+
+
 def load(data: str | os.PathLike = "mnist", dev_size: float = 5000, seed: int = 0, test_size: float = 0.1) -> Splits:
     """Train / dev / test splits of a source name or a path.
 
@@ -251,12 +271,14 @@ def load(data: str | os.PathLike = "mnist", dev_size: float = 5000, seed: int = 
     """
     name = str(data)
     if name in SOURCES:
-        train, test = read_source(SOURCES[name])
+        source = SOURCES[name]
+        files = [source.directory() / f.name for f in source.files] if source.is_present() else []
+        train, test, _ = cached(f"source-{name}", files, lambda: (*read_source(source), "idx"))
         splits = split_pool(check_size(train, name, "training"), check_size(test, name, "test"), dev_size, seed, name)
         splits.source = name
         return splits
     path = Path(name).expanduser()
-    pool, test, kind = read_path(path)
+    pool, test, kind = cached("path", input_files(path), lambda: read_path(path))
     if pool.labels is None:
         raise DataError(f"{path}: has no label column, so it cannot be used to train or evaluate")
     check_size(pool, path, "training")
