@@ -1,13 +1,14 @@
 """`nn-tui train`: headless training with a progress bar, a line per epoch, and a run directory."""
 from __future__ import annotations
 
-import json
 import signal
 from contextlib import contextmanager
 from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+from data.files import dumps
 
 from ..text import changes_text, pct, threads
 from .console import console, load_data
@@ -87,6 +88,7 @@ def epoch_line(e) -> Text:
 
 def run_train(args) -> int:
     from engine import BatchEnded, ConfigError, Control, EpochEnded, SettingsChanged
+    from engine.health import alerts
     from engine.runs import KEEP, read_run, runs_dir, train_run
 
     root = Path(args.out) if args.out else runs_dir()
@@ -124,15 +126,23 @@ def run_train(args) -> int:
     task = progress.add_task("train", total=cfg.epochs, completed=first, epoch=first + 1, epochs=cfg.epochs,
                              loss=0.0, acc="-", speed=0, threads="")
 
+    history, changes, told = list(fork.history) if fork else [], list(fork.changes) if fork else [], set()
+
     def listener(event):
         if isinstance(event, BatchEnded):
             progress.update(task, completed=event.progress, epoch=event.epoch, loss=event.loss,
                             acc=pct(event.accuracy), speed=event.samples_per_sec, threads=threads(event.threads))
         elif isinstance(event, EpochEnded):
             progress.update(task, completed=event.epoch)
+            history.append(event.record())
             if not quiet:
                 progress.console.print(epoch_line(event))
+                for alert in alerts(history, changes):
+                    if alert.kind not in told:  # each kind of trouble once
+                        told.add(alert.kind)
+                        progress.console.print(Text(f"  ⚠ {alert.text}", style="yellow"))
         elif isinstance(event, SettingsChanged) and not quiet:
+            changes.extend(event.entries())
             progress.console.print("changed " + changes_text(event.entries(), None))
 
     with progress, graceful_interrupt(control, con):
@@ -144,7 +154,7 @@ def run_train(args) -> int:
                                             "spec", "data")}
         info = read_run(Path(summary["run_dir"]))
         out.update(config=info.config, changes=info.changes, fork=info.fork)
-        print(json.dumps(out))
+        print(dumps(out))
         return 0 if result.stop != "diverged" else 1
     style = {"diverged": "bold red", "stopped": "yellow"}.get(result.stop, "green")
     con.print(Text(result.reason, style=style))
