@@ -10,6 +10,7 @@ import numpy as np
 from models import MLP, Spec
 
 from .config import TrainConfig
+from .health import EVERY, Probe
 from .trainer import make_optimizer, step
 
 STANDARD = ((128,), (256,), (512, 256), (800,))
@@ -51,12 +52,14 @@ def training_run(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: 
     buf = np.empty((batch, x.shape[1]), np.float32)
     steps = samples // batch
 
+    probe = Probe(model)
+
     def run(count: int = steps):
         order = rng.permutation(len(x))
         for i in range(count):
             idx = order[(i * batch) % (len(x) - batch):][:batch]
             np.take(x, idx, axis=0, out=buf)
-            step(model, opt, buf, y[idx], 0.01)
+            step(model, opt, buf, y[idx], 0.01, probe if i % EVERY == 0 else None)  # health sampled as train() does
 
     run(min(20, steps))  # warm up: buffers, BLAS threads
     return run

@@ -29,6 +29,8 @@ class RunStarted:
     n_train: int
     n_dev: int
     batches_per_epoch: int
+    start_epoch: int = 0  # a resumed or forked run starts after this epoch
+    history: tuple = ()  # the epoch records it carries from its parent
 
 
 @dataclass(frozen=True)
@@ -77,22 +79,29 @@ class EpochEnded:
     improved: bool
     confusion: np.ndarray = field(repr=False)  # dev, (10, 10) int64
     dev_proba: np.ndarray = field(repr=False)  # (n_dev, 10) float32
+    health: dict = field(default_factory=dict)  # engine.health.Probe.record(): grad_norm_1, dead_1, loss_trend...
 
     def record(self) -> dict:
         """The JSON-friendly line written to metrics.jsonl."""
         return {"epoch": self.epoch, "train_loss": self.train_loss, "train_acc": self.train_acc,
                 "dev_loss": self.dev_loss, "dev_acc": self.dev_acc, "lr": self.lr, "seconds": self.seconds,
                 "elapsed": self.elapsed, "samples_per_sec": self.samples_per_sec,
-                "best_epoch": self.early.best_epoch, "bad_epochs": self.early.bad_epochs}
+                "best_epoch": self.early.best_epoch, "bad_epochs": self.early.bad_epochs, **self.health}
 
 
 @dataclass(frozen=True)
 class SettingsChanged:
-    """Live changes the loop applied, and where."""
+    """Live changes the loop applied, and where (after `batch` batches of `epoch`); `previous`: the values replaced."""
 
     changes: dict
     epoch: int
     batch: int
+    previous: dict = field(default_factory=dict)
+
+    def entries(self) -> list[dict]:
+        """One record per setting: {epoch, batch, field, old, new}, as run files keep them."""
+        return [{"epoch": self.epoch, "batch": self.batch, "field": k, "old": self.previous.get(k), "new": v}
+                for k, v in self.changes.items()]
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ import models
 from data.errors import UserError
 from models import MLP, atomic_write
 
-from .config import TrainConfig
-from .events import EpochEnded, Recording
+from .checkpoints import Checkpoint, CheckpointError, path_for, prune, saved_epochs
+from .config import ConfigError, TrainConfig
+from .events import EpochEnded, Recording, SettingsChanged
 from .metrics import Evaluation, per_class
 
 
@@ -49,21 +50,88 @@ def model_meta(data_name: str, source: str, cfg: TrainConfig, metrics: dict, **e
             **extra, "saved": datetime.now().isoformat(timespec="seconds")}
 
 
+KEEP = 5  # checkpoints a run keeps by default: the last KEEP epochs, and the best one
+
+
+@dataclass
+class Fork:
+    """Where a fork starts: a run's checkpoint, the settings in force there, its history and live changes up to it."""
+
+    parent: Path
+    checkpoint: Checkpoint
+    config: TrainConfig
+    history: list[dict]
+    changes: list[dict]
+
+    @property
+    def epoch(self) -> int:
+        return self.checkpoint.epoch
+
+    def settings(self, **overrides) -> TrainConfig:
+        """The parent's settings at the fork epoch with `overrides`; the data and the architecture stay."""
+        fixed = [k for k in FIXED_IN_FORK if k in overrides and overrides[k] != getattr(self.config, k)]
+        if fixed:
+            raise ConfigError(f"--{fixed[0].replace('_', '-')} cannot change in a fork "
+                              f"(a fork keeps its parent's data and architecture)")
+        return self.config.replace(**overrides)
+
+    def record(self, cfg: TrainConfig) -> dict:
+        """What config.json says about the fork: parent, epoch, and each setting it changed (old, new)."""
+        old, new = self.config.to_dict(), cfg.to_dict()
+        return {"parent": str(self.parent), "epoch": self.epoch,
+                "overrides": {k: [old[k], new[k]] for k in new if old[k] != new[k]}}
+
+
+FIXED_IN_FORK = ("data", "hidden", "activation", "init", "seed", "dev_size")
+
+
+def fork_point(run: Path | str, epoch: int | None = None) -> Fork:
+    """The fork of `run` at `epoch` (default: its last checkpoint); RunError when there is none."""
+    run = Path(run)
+    epochs = saved_epochs(run)
+    if not epochs:
+        raise RunError(f"{run.name} has no checkpoints (trained with --keep-checkpoints 0, or by an older nn-tui)")
+    epoch = epochs[-1] if epoch is None else epoch
+    if epoch not in epochs:
+        raise RunError(f"{run.name} has no checkpoint of epoch {epoch} (kept: {', '.join(map(str, epochs))})")
+    info = read_run(run)
+    try:
+        checkpoint = Checkpoint.load(path_for(run, epoch))
+        cfg = TrainConfig.from_dict({**info.config, **checkpoint.settings})
+    except CheckpointError as e:
+        raise RunError(str(e)) from None
+    except (TypeError, ValueError) as e:
+        raise RunError(f"{run.name}: config.json cannot be used ({e})") from None
+    history = [h for h in info.history if h["epoch"] <= epoch]
+    if [h["epoch"] for h in history] != list(range(1, epoch + 1)):
+        raise RunError(f"{run.name}: metrics.jsonl lacks epochs up to {epoch}")
+    checkpoint.history = history
+    return Fork(run, checkpoint, cfg, history, [c for c in info.changes if c.get("epoch", 0) <= epoch])
+
+
 class Recorder:
     """Listens to a training run and keeps its directory up to date.
 
     The best model so far is saved at every improving epoch, so a crash or Ctrl+C
     still leaves it on disk; `finish` writes the final model and summary.json.
+    config.json holds the settings in force and every live change ({epoch, batch, field, old, new});
+    `checkpoint` writes the training state and keeps the last `keep` epochs, the best, and the last before
+    the latest live change (for undo); keep=0 writes none.
     """
 
     def __init__(self, path: Path, cfg: TrainConfig, model: MLP, data_name: str, extra: dict | None = None,
-                 source: str = ""):
-        self.path, self.cfg, self.model, self.data_name = Path(path), cfg, model, data_name
+                 source: str = "", keep: int = KEEP, fork: Fork | None = None):
+        self.path, self.cfg, self.model, self.data_name, self.keep = Path(path), cfg, model, data_name, keep
         self.source = source or data_name  # what loads the same data again (an absolute path for files)
         self.started = time.time()
+        self.initial = cfg.to_dict()
+        self.changes = list(fork.changes) if fork else []
         self.config = {"config": cfg.to_dict(), "spec": str(model.spec), "data": data_name, "source": self.source,
-                       "started": datetime.now().isoformat(timespec="seconds"), **(extra or {})}
+                       "started": datetime.now().isoformat(timespec="seconds"), **(extra or {}),
+                       **({"fork": fork.record(cfg)} if fork else {}), "changes": self.changes}
         write_json(self.path / "config.json", self.config)
+        if fork:
+            atomic_write(self.path / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in fork.history).encode())
 
     @property
     def model_path(self) -> Path:
@@ -75,6 +143,18 @@ class Recorder:
                 f.write(json.dumps(event.record()) + "\n")
             if event.improved:
                 self.save_model({"epoch": event.epoch, "dev_accuracy": event.dev_acc, "dev_loss": event.dev_loss})
+        elif isinstance(event, SettingsChanged):
+            self.changes.extend(event.entries())
+            self.cfg = self.cfg.replace(**event.changes)
+            self.config.update(config=self.cfg.to_dict(), initial_config=self.initial)
+            write_json(self.path / "config.json", self.config)
+
+    def checkpoint(self, state: Checkpoint) -> None:
+        """Write the training state of an epoch (the trainer's `checkpoint` hook) and prune the old ones."""
+        if self.keep:
+            state.save(path_for(self.path, state.epoch))
+            before = self.changes[-1]["epoch"] - 1 if self.changes else state.epoch  # what undo rewinds to
+            prune(self.path, self.keep, state.monitor["best_epoch"], before)
 
     def save_model(self, metrics: dict) -> Path:
         meta = model_meta(self.data_name, self.source, self.cfg, metrics, run_dir=str(self.path))
@@ -99,18 +179,26 @@ class Recorder:
 
 
 def train_run(splits, cfg: TrainConfig, root: Path | None = None, listener=None, control=None,
-              test: bool = True, label: str = "", report_every: float = 0.1, name: str | None = None):
+              test: bool = True, label: str = "", report_every: float = 0.1, name: str | None = None,
+              keep: int = KEEP, fork: Fork | None = None):
     """Build the model, train it with a Recorder, evaluate the test split once; (result, summary).
 
     `splits` is a data.Splits. With test=False the test split is never touched (search uses
-    that: only the winner meets the test set).
+    that: only the winner meets the test set). With `fork` the run starts from that checkpoint
+    (cfg: usually fork.settings(...)), carries its history and records its parent.
     """
     from .metrics import evaluate
     from .trainer import train
 
     model = MLP(cfg.spec())
-    recorder = Recorder(new_run_dir(root or runs_dir(), cfg, label, name), cfg, model, splits.name,
-                        {"sizes": {k: len(d) for k, d in splits.items()}}, source=splits.source)
+    if fork:
+        try:
+            fork.checkpoint.fits(model, cfg.monitor)
+        except CheckpointError as e:
+            raise RunError(str(e)) from None
+    recorder = Recorder(new_run_dir(root or runs_dir(), cfg, label or ("fork" if fork else ""), name), cfg, model,
+                        splits.name, {"sizes": {k: len(d) for k, d in splits.items()}}, source=splits.source,
+                        keep=keep, fork=fork)
 
     def both(event):
         recorder(event)
@@ -120,7 +208,7 @@ def train_run(splits, cfg: TrainConfig, root: Path | None = None, listener=None,
     both(Recording(str(recorder.path)))
 
     result = train(model, splits.train.x, splits.train.y, splits.dev.x, splits.dev.y, cfg, both, control,
-                   report_every=report_every)
+                   report_every=report_every, checkpoint=recorder.checkpoint, start=fork.checkpoint if fork else None)
     evaluation = evaluate(model, splits.test.x, splits.test.y) if test and result.best_epoch else None
     return result, recorder.finish(result, evaluation)
 
@@ -254,6 +342,18 @@ class RunInfo:
     def model_path(self) -> Path | None:
         path = self.path / "model.npz"
         return path if path.is_file() else None
+
+    @property
+    def changes(self) -> list[dict]:
+        """Live changes, oldest first: {epoch, batch, field, old, new}; a fork's include its parent's before it."""
+        value = self.meta.get("changes")
+        return [c for c in value if isinstance(c, dict)] if isinstance(value, list) else []
+
+    @property
+    def fork(self) -> dict | None:
+        """{parent: path, epoch, overrides: {setting: [old, new]}} for a fork, else None."""
+        value = self.meta.get("fork")
+        return value if isinstance(value, dict) and isinstance(value.get("epoch"), int) else None
 
     def train_config(self) -> TrainConfig | None:
         try:

@@ -253,7 +253,7 @@ def search(splits, base: TrainConfig, space: dict[str, Sequence], *, count: int 
             break
         emit(TrialStarted(trial.index, len(trials), dict(trial.changes), trial.config.to_dict()))
         result, summary = train_run(splits, trial.config, path, emit, control, test=False,
-                                    report_every=report_every, name=f"t{trial.index:02d}-{trial.config.spec()}")
+                                    report_every=report_every, name=f"t{trial.index:02d}-{trial.config.spec()}", keep=0)
         row = make_row(trial, result, summary)
         rows.append(row)
         if result.best_epoch and (best_key is None or rank_key(row, rank_by) < best_key):

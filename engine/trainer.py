@@ -11,6 +11,7 @@ import numpy as np
 from models import MLP
 
 from .augment import Augmenter
+from .checkpoints import Checkpoint, generators
 from .config import TrainConfig, parse_augment
 from .control import Control
 from .events import (
@@ -24,6 +25,7 @@ from .events import (
     SettingsChanged,
     frozen,
 )
+from .health import EVERY, Probe
 from .losses import softmax_cross_entropy
 from .metrics import evaluate
 from .optim import OPTIMIZERS, clip_norms
@@ -79,15 +81,19 @@ class Monitor:
                              self.best_epoch, self.bad, self.patience)
 
 
-def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float) -> tuple[float, int]:
+def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float, probe: Probe | None = None) -> tuple[float, int]:
     """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if the loss
-    is not finite."""
+    is not finite. A `probe` samples gradient norms, unit activity and the update's size on this batch."""
     z = model.forward(xb, train=True)
     scaled = opt.takes_scaled
     loss, correct = softmax_cross_entropy(z, yb, lr if scaled else 1.0)
     if math.isfinite(loss):
         model.backward(z)
+        if probe is not None:
+            probe.before(lr if scaled else 1.0)
         opt.update(lr, scaled)
+        if probe is not None:
+            probe.after()
     return loss, correct
 
 
@@ -98,28 +104,48 @@ def make_optimizer(model: MLP, cfg: TrainConfig):
 
 def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray,
           cfg: TrainConfig, listener: Listener | None = None, control: Control | None = None,
-          report_every: float = 0.1) -> Result:
+          report_every: float = 0.1, checkpoint: Callable[[Checkpoint], None] | None = None,
+          start: Checkpoint | None = None) -> Result:
     """Train `model` in place on x (n, 784) float32, y (n,) and return how it went.
 
     Never touches a test set. Emits events to `listener`; obeys `control` between batches.
     The best weights by `cfg.monitor` on the dev set are restored at the end.
+    `checkpoint` is handed the full training state before the first batch and after every epoch
+    (to be written at once); `start` continues from such a state, with cfg's settings: given the
+    same settings and BLAS threads, the epochs after it are those the first run would have trained.
     """
     emit = listener if listener is not None else (lambda event: None)
     control = control or Control()
     rng = np.random.default_rng([cfg.seed, 1])
     augment = Augmenter(parse_augment(cfg.augment), np.random.default_rng([cfg.seed, 2])) if cfg.augment else None
     opt = make_optimizer(model, cfg)
+    rngs = {"order": rng, **({"augment": augment.rng} if augment else {}), **generators(model)}
+    probe = Probe(model)
     weights = [p for p in model.params if p.ndim == 2]
     base_lr, batch_size = cfg.lr, cfg.batch_size
     monitor = Monitor(cfg.monitor, cfg.patience, cfg.min_delta)
+    n, history, first, offset = len(x), [], 1, 0.0
+    if start is not None:
+        start.restore(model, opt, rngs, monitor)
+        history = [dict(h) for h in start.history if h["epoch"] <= start.epoch]
+        first, offset = start.epoch + 1, start.elapsed
     initial = model.get_weights()  # put back if the run diverges before any epoch is evaluated
-    n, history = len(x), []
-    stop, reason, done, pos = "max-epochs", "", 0, 0  # done: epochs completed and evaluated
-    emit(RunStarted(cfg.to_dict(), str(model.spec), n, len(x_dev), math.ceil(n / batch_size)))
+    stop, reason, done, pos = "max-epochs", "", first - 1, 0  # done: epochs completed and evaluated
+
+    def settings() -> dict:
+        return {"lr": base_lr, "l2": opt.l2, "momentum": opt.momentum, "batch_size": batch_size}
+
+    def save(epoch: int, elapsed: float) -> None:
+        if checkpoint is not None:
+            checkpoint(Checkpoint.capture(epoch, model, opt, rngs, monitor, settings(), elapsed))
+
+    emit(RunStarted(cfg.to_dict(), str(model.spec), n, len(x_dev), math.ceil(n / batch_size), first - 1,
+                    tuple(history)))
+    save(first - 1, offset)
     x_buf: dict[int, np.ndarray] = {}
-    t_run, paused = time.perf_counter(), 0.0
+    t_run, paused = time.perf_counter() - offset, 0.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for epoch in range(1, cfg.epochs + 1):
+        for epoch in range(first, cfg.epochs + 1):
             order = rng.permutation(n)
             t_epoch, paused_epoch = time.perf_counter(), 0.0
             pos = batch = 0
@@ -127,6 +153,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
             win_loss = win_correct = win_n = 0.0
             t_report = time.perf_counter()
             lr = base_lr
+            probe.reset()
             while pos < n:
                 if control.stopping:
                     break
@@ -140,11 +167,12 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     continue
                 changes = control.take_changes()
                 if changes:
+                    previous = {k: v for k, v in settings().items() if k in changes}
                     base_lr = changes.get("lr", base_lr)
                     opt.l2 = changes.get("l2", opt.l2)
                     opt.momentum = changes.get("momentum", opt.momentum)
                     batch_size = int(changes.get("batch_size", batch_size))
-                    emit(SettingsChanged(changes, epoch, batch))
+                    emit(SettingsChanged(changes, epoch, batch, previous))
                 idx = order[pos:pos + batch_size]
                 pos += len(idx)
                 batch += 1
@@ -156,7 +184,9 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                 yb = y[idx]
                 lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every,
                                    cfg.decay_rate)
-                loss, correct = step(model, opt, augment(xb) if augment else xb, yb, lr)
+                loss, correct = step(model, opt, augment(xb) if augment else xb, yb, lr,
+                                     probe if batch % EVERY == 1 else None)
+                probe.loss(loss, m, pos / n)
                 if not math.isfinite(loss):
                     stop, reason = "diverged", f"diverged: loss became {loss} at epoch {epoch}, batch {batch}"
                     break
@@ -185,10 +215,11 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
             improved = monitor.update(epoch, dev.accuracy if cfg.monitor == "dev_acc" else dev.loss, model)
             event = EpochEnded(epoch, cfg.epochs, epoch_loss / n, epoch_correct / n, dev.loss, dev.accuracy, lr,
                                seconds, time.perf_counter() - t_run - paused, n / seconds, monitor.state(), improved,
-                               frozen(dev.confusion), frozen(dev.proba))
+                               frozen(dev.confusion), frozen(dev.proba), probe.record())
             history.append(event.record())
             done = epoch
             emit(event)
+            save(epoch, event.elapsed)
             if control.stopping:
                 stop = "stopped"
                 break
@@ -210,9 +241,9 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
         model.set_weights(initial)
     best = next((h for h in history if h["epoch"] == monitor.best_epoch), None)
     total = time.perf_counter() - t_run - paused
-    trained = sum(h["seconds"] for h in history)
+    trained = sum(h["seconds"] for h in history[first - 1:])
     result = Result(model, stop, reason, done, monitor.best_epoch,
                     best["dev_acc"] if best else math.nan, best["dev_loss"] if best else math.nan,
-                    total, n * len(history) / trained if trained else 0.0, history)
+                    total, n * (len(history) - first + 1) / trained if trained else 0.0, history)
     emit(Finished(result))
     return result

@@ -24,12 +24,14 @@ def int_ticks(last: int, most: int = 8) -> list[int]:
 
 
 def draw(plt, runs: list[tuple[str, list[dict]]], metric: str, curves: str = "both", color: bool = True,
-         title: str | None = None) -> list[tuple[str, list[tuple[str, str]], str | None]]:
+         title: str | None = None, marks: list[list[float]] | None = None,
+         ) -> list[tuple[str, list[tuple[str, str]], str | None]]:
     """Overlay `metric` ("loss" or "acc") of several runs, given as (label, history), on plotext `plt`.
 
     `curves`: "dev", "train" or "both". Each run keeps one colour and its own markers, so the
     curves are told apart without colour too. Returns the legend: for each run (label, [(marker
     sample, "dev" or "train")], colour).
+    `marks[i]`: epochs where run i was forked or changed live, drawn as vertical lines in its colour.
     The legend is not drawn inside the plot, where it would hide the first epochs' curves.
     """
     percent = metric == "acc"
@@ -55,6 +57,8 @@ def draw(plt, runs: list[tuple[str, list[dict]]], metric: str, curves: str = "bo
             xs, ys = [e for e, _ in points], [v for _, v in points]
             style = {"color": paint} if paint else {}
             (plt.scatter if len(xs) == 1 else plt.plot)(xs, ys, marker=marker, **style)
+        for x in (marks[i] if marks and i < len(marks) else ()):
+            plt.vline(x, paint)
     if values:
         low, high = min(values), max(values)
         if percent:

@@ -12,7 +12,8 @@ from engine.config import show_value
 from engine.runs import RunInfo
 
 __all__ = ["pct", "duration", "clock", "speed", "count", "show_value", "setting", "ordered", "settings_text",
-           "ended", "differing", "labels", "board_cells", "run_cells", "run_date"]
+           "ended", "differing", "labels", "board_cells", "run_cells", "run_date", "change_text", "changes_text",
+           "lineage", "change_points"]
 
 PRIORITY = ("lr", "hidden", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule", "momentum",
             "patience", "epochs")
@@ -122,3 +123,46 @@ def run_cells(run: RunInfo) -> list[str]:
 def run_date(run: RunInfo) -> str:
     """22 Nov 02:44 (the run's name has the year); ? when unknown."""
     return run.started.strftime("%d %b %H:%M") if run.started else "?"
+
+
+def change_text(change: dict) -> str:
+    """`lr 0.1 -> 5 at 3.12` (epoch 3, after its 12th batch; 3.0: as epoch 3 began)."""
+    name = SHORT.get(change.get("field", ""), str(change.get("field", "")).replace("_", " ")) or change.get("field")
+    old, new = (show_value(change.get(k)) for k in ("old", "new"))
+    return f"{name} {old} -> {new} at {change.get('epoch', '?')}.{change.get('batch', 0)}"
+
+
+def changes_text(changes: list[dict], limit: int | None = 4) -> str:
+    """Live changes in order, `; `-separated (the first `limit`, then how many more)."""
+    items = [change_text(c) for c in changes]
+    if limit is not None and len(items) > limit:
+        items = items[:limit] + [f"+{len(items) - limit} more"]
+    return "; ".join(items)
+
+
+def lineage(run: RunInfo) -> str:
+    """`fork of NAME at epoch 2 (lr 0.1 -> 0.01)`, or "" for a run started from scratch."""
+    fork = run.fork
+    if not fork:
+        return ""
+    overrides = {k: v for k, v in (fork.get("overrides") or {}).items() if isinstance(v, list) and len(v) == 2}
+    changed = ", ".join(f"{SHORT.get(k, k.replace('_', ' ')) or k} {show_value(a)} -> {show_value(b)}"
+                        for k, (a, b) in overrides.items())
+    parent = str(fork.get("parent", "?")).rstrip("/").rsplit("/", 1)[-1]
+    return f"fork of {parent} at epoch {fork['epoch']}" + (f" ({changed})" if changed else "")
+
+
+def change_points(run: RunInfo) -> list[float]:
+    """Where a run's fork and live changes fall on an epoch axis (2.5: halfway through epoch 3), for chart marks."""
+    points = [float(run.fork["epoch"])] if run.fork else []
+    n = (run.meta.get("sizes") or {}).get("train") if isinstance(run.meta.get("sizes"), dict) else None
+    batch = (run.meta.get("initial_config") or run.config).get("batch_size", 128)
+    for c in run.changes:
+        epoch, done = c.get("epoch"), c.get("batch", 0)
+        if not isinstance(epoch, int):
+            continue
+        fraction = min(done * batch / n, 1.0) if isinstance(n, int) and n > 0 and isinstance(done, int) else 0.0
+        points.append(epoch - 1 + fraction)
+        if c.get("field") == "batch_size" and isinstance(c.get("new"), int):
+            batch = c["new"]
+    return points

@@ -171,7 +171,7 @@ def test_change_lr_mid_run(background, config):
     result = bg.join()
     assert result.stop == "max-epochs"
     changed = gate.of(SettingsChanged)
-    assert changed == [SettingsChanged({"lr": 0.01}, 1, 2)]
+    assert changed == [SettingsChanged({"lr": 0.01}, 1, 2, {"lr": 0.1})]
     at = gate.index(SettingsChanged)
     before = [e.lr for e in gate.events[:at] if isinstance(e, BatchEnded)]
     after = [e.lr for e in gate.events[at:] if isinstance(e, BatchEnded)]

@@ -94,8 +94,8 @@ def garble_model(run):
 
 
 def empty_dir(run):
-    for p in run.iterdir():
-        p.unlink()
+    shutil.rmtree(run)
+    run.mkdir()
 
 
 def binary_json(run):

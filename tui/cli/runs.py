@@ -10,7 +10,7 @@ from rich.text import Text
 from engine.runs import RunError
 
 from ..compare import draw, rich_color
-from ..text import differing, labels, run_cells, run_date, settings_text
+from ..text import change_points, changes_text, differing, labels, lineage, run_cells, run_date, settings_text
 from .console import console, die, use_color
 
 
@@ -60,6 +60,10 @@ def run_cell(run, settings: dict) -> Text:
         text.append(" ★", style="yellow")
     text.append(f"\n{run_date(run)}  ", style="dim")
     text.append(settings_text(settings, sort=True), style="dim")
+    if run.fork:
+        text.append("\n" + lineage(run), style="cyan")
+    if run.changes:
+        text.append("\nchanged " + changes_text(run.changes), style="yellow")
     if run.damaged:
         text.append("\ndamaged: " + "; ".join(run.problems), style="red")
     return text
@@ -95,7 +99,8 @@ def run_runs(args) -> int:
         print(json.dumps([{"name": r.name, "path": str(r.path), "started": r.started.isoformat() if r.started else None,
                            "settings": r.differences(), "dev_accuracy": r.dev_acc, "test_accuracy": r.test_acc,
                            "epochs": r.epochs, "seconds": r.seconds, "stop": r.stop, "damaged": r.damaged,
-                           "problems": r.problems} for r in runs], default=str))
+                           "problems": r.problems, "fork": r.fork, "changes": r.changes} for r in runs],
+                          default=str))
         return 0
     if not runs:
         con.print(f"no runs in {root} yet: `nn-tui train` or `nn-tui search` make some", soft_wrap=True)
@@ -137,7 +142,7 @@ def compare_text(runs, width: int, height: int, curves: str, color: bool) -> tup
         plt.plotsize(width, height)
         if not color:
             plt.theme("clear")
-        legend = draw(plt, series, metric, curves, color)
+        legend = draw(plt, series, metric, curves, color, marks=[change_points(r) for r in runs])
         text = plt.build()
         out.append(text if color else plt.uncolorize(text))
     plt.clear_figure()
@@ -179,6 +184,8 @@ def run_compare(args) -> int:
     text, legend = compare_text(runs, max(width, 40), max(args.height, 8), args.curves, color)
     con.print(Text.from_ansi(text) if color else Text(text), crop=False, overflow="ignore", no_wrap=True)
     con.print(legend_text(legend, color))
+    if any(change_points(r) for r in runs):
+        con.print("│ where a run was forked or changed live (in its colour)", style="dim")
     return 0
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from ..text import pct
+from ..text import changes_text, pct
 from .console import console, load_data
 from .options import add_train_options, config_from_args
 
@@ -24,7 +24,25 @@ def register(sub) -> None:
                         help="runs directory (default: the user data directory, or $NN_TUI_RUNS_DIR)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout and nothing else there")
     p.add_argument("--quiet", action="store_true", help="no progress bar or epoch lines")
+    p.add_argument("--fork", metavar="RUN[@EPOCH]",
+                   help="start from RUN's checkpoint at EPOCH (default its last) with its settings there, overridden "
+                        "by the options given: --epochs 10 continues to 10, --lr 0.01 branches with a new rate. "
+                        "Same settings and BLAS threads: the same numbers as the run itself")
+    p.add_argument("--keep-checkpoints", type=int, default=None, metavar="N",
+                   help="checkpoints kept in the run directory: the last N epochs, the best, and the one before the "
+                        "latest live change (default 5; 0: none, and the run cannot be forked)")
     p.set_defaults(run=run_train)
+
+
+def fork_from(text: str, root: Path):
+    """`RUN` or `RUN@EPOCH` -> engine.runs.Fork (RunError / ConfigError when it cannot be had)."""
+    from engine import ConfigError
+    from engine.runs import fork_point, resolve_run
+
+    name, at, epoch = text.rpartition("@") if "@" in text else (text, "", "")
+    if at and not epoch.isdigit():
+        raise ConfigError(f"--fork {text!r}: the epoch after @ must be a whole number, e.g. RUN@2")
+    return fork_point(resolve_run(name, root), int(epoch) if at else None)
 
 
 @contextmanager
@@ -68,22 +86,43 @@ def epoch_line(e) -> Text:
 
 
 def run_train(args) -> int:
-    from engine import BatchEnded, Control, EpochEnded, SettingsChanged
-    from engine.runs import runs_dir, train_run
+    from engine import BatchEnded, ConfigError, Control, EpochEnded, SettingsChanged
+    from engine.runs import KEEP, read_run, runs_dir, train_run
 
-    cfg = config_from_args(args)
+    root = Path(args.out) if args.out else runs_dir()
+    keep = KEEP if args.keep_checkpoints is None else args.keep_checkpoints
+    if keep < 0:
+        raise ConfigError(f"--keep-checkpoints {keep}: must be 0 or more")
+    fork = fork_from(args.fork, root) if args.fork else None
+    if fork:
+        wanted = config_from_args(args, fork.config)
+        cfg = fork.settings(**{k: getattr(wanted, k) for k in wanted.to_dict()
+                               if getattr(wanted, k) != getattr(fork.config, k)})
+        if cfg.epochs <= fork.epoch:
+            raise ConfigError(f"--fork {args.fork}: it has trained {fork.epoch} epochs of {cfg.epochs}; "
+                              f"give --epochs above {fork.epoch} to train on")
+        source = read_run(fork.parent).meta.get("source") or cfg.data
+    else:
+        cfg = config_from_args(args)
+        source = cfg.data
     quiet = args.quiet or args.json
     con = console(stderr=args.json)
-    splits = load_data(cfg.data, cfg.dev_size, cfg.seed, con)
+    splits = load_data(source, cfg.dev_size, cfg.seed, con)
     control = Control()
     if not quiet:
+        if fork:
+            changed = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in fork.record(cfg)["overrides"].items())
+            con.print(f"fork of {fork.parent.name} at epoch {fork.epoch}" + (f": {changed}" if changed else ""),
+                      style="cyan", soft_wrap=True)
         con.print(header_line(cfg, splits), style="dim")
         con.print(EPOCH_HEAD, style="bold")
     progress = Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
                         TextColumn("{task.percentage:>3.0f}%  loss {task.fields[loss]:.4f}  acc {task.fields[acc]}  "
                                    "{task.fields[speed]:,.0f} samples/s"), TimeElapsedColumn(),
                         console=con, transient=True, disable=quiet)
-    task = progress.add_task("train", total=cfg.epochs, epoch=1, epochs=cfg.epochs, loss=0.0, acc="-", speed=0)
+    first = fork.epoch if fork else 0
+    task = progress.add_task("train", total=cfg.epochs, completed=first, epoch=first + 1, epochs=cfg.epochs,
+                             loss=0.0, acc="-", speed=0)
 
     def listener(event):
         if isinstance(event, BatchEnded):
@@ -94,16 +133,16 @@ def run_train(args) -> int:
             if not quiet:
                 progress.console.print(epoch_line(event))
         elif isinstance(event, SettingsChanged) and not quiet:
-            progress.console.print(f"changed {event.changes} at epoch {event.epoch}, batch {event.batch}")
+            progress.console.print("changed " + changes_text(event.entries(), None))
 
-    root = Path(args.out) if args.out else runs_dir()
     with progress, graceful_interrupt(control, con):
-        result, summary = train_run(splits, cfg, root, listener, control)
+        result, summary = train_run(splits, cfg, root, listener, control, keep=keep, fork=fork)
     if args.json:
         out = {k: summary.get(k) for k in ("test_accuracy", "dev_accuracy", "test_loss", "dev_loss", "epochs",
                                             "best_epoch", "seconds", "wall_seconds", "stop", "stop_reason",
                                             "run_dir", "model_path", "samples_per_sec", "spec", "data")}
-        out["config"] = cfg.to_dict()
+        info = read_run(Path(summary["run_dir"]))
+        out.update(config=info.config, changes=info.changes, fork=info.fork)
         print(json.dumps(out))
         return 0 if result.stop != "diverged" else 1
     style = {"diverged": "bold red", "stopped": "yellow"}.get(result.stop, "green")
