@@ -167,10 +167,12 @@ class NNTuiApp(App):
 
     def drain(self) -> None:
         """The redraw timer: the batch reports waiting in the session's inbox, then what changed."""
-        loss, acc = self.query_one("#loss", MetricChart), self.query_one("#acc", MetricChart)
-        for event in self.session.drain():
-            loss.add_batch(event.progress, event.loss)
-            acc.add_batch(event.progress, event.accuracy)
+        batches = self.session.drain()
+        if batches:
+            loss, acc = self.query_one("#loss", MetricChart), self.query_one("#acc", MetricChart)
+            for event in batches:
+                loss.add_batch(event.progress, event.loss)
+                acc.add_batch(event.progress, event.accuracy)
         if self.session.state is State.TRAINING:
             self.show_status()
         if time.monotonic() - self.charts_drawn >= self.chart_every:

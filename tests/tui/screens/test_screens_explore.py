@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from textual.widgets import DataTable
 
 from engine import TrainConfig
 from engine.inspect import dead_share
@@ -109,6 +110,12 @@ async def test_a_dev_digit_can_be_copied_onto_the_board(host, model, small):
 
 # -- the dashboard's keys and the confusion cell ---------------------------------------------------
 
+def table_rows(screen: MistakesScreen) -> np.ndarray:
+    """The dev indices in the cell's table, top to bottom."""
+    table = screen.query_one(DataTable)
+    return np.array([int(table.coordinate_to_cell_key((r, 0)).row_key.value) for r in range(table.row_count)], int)
+
+
 @pytest.fixture
 def app_with(small, tmp_path):
     def build(model_path=None, epochs=2):
@@ -136,7 +143,7 @@ async def test_selecting_a_confusion_cell_lists_exactly_its_dev_digits(app_with,
         assert isinstance(screen, MistakesScreen) and (screen.true, screen.pred) == (t, p)
         pred = app.session.model.predict(small.dev.x)
         expected = np.flatnonzero((small.dev.y == t) & (pred == p))
-        listed = screen.listed()
+        listed = table_rows(screen)
         assert sorted(listed) == sorted(expected) and len(listed) == matrix[t, p] >= 2
         assert list(listed) == list(screen.indices)
         sure = screen.proba[listed, p]
@@ -150,7 +157,7 @@ async def test_selecting_a_confusion_cell_lists_exactly_its_dev_digits(app_with,
         assert app.screen is app.screen_stack[0]
         await pilot.press("b")  # the same cell, from the key
         await pilot.pause()
-        assert isinstance(app.screen, MistakesScreen) and sorted(app.screen.listed()) == sorted(expected)
+        assert isinstance(app.screen, MistakesScreen) and sorted(table_rows(app.screen)) == sorted(expected)
 
 
 async def test_explore_keys_only_with_a_model(app_with, model_file):
