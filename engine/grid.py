@@ -1,10 +1,37 @@
-"""A search grid from text: each setting's comma list parsed once, here, for the command line and the app."""
+"""A search grid from text: each setting's comma list (or range lo:hi) parsed once, here, for the command line
+and the app."""
 from __future__ import annotations
 
-from .config import ConfigError, TrainConfig, parse_value
+from dataclasses import dataclass
+
+from .config import FIELDS, ConfigError, TrainConfig, parse_value
 
 FIXED = ("data", "dev_size")  # every trial must be ranked on the same dev set
 SEARCHABLE = tuple(name for name in TrainConfig.__dataclass_fields__ if name not in FIXED)
+LOG_SCALE = ("lr", "l2", "batch_size", "hidden")  # ranges of these are sampled on a log scale
+
+
+@dataclass(frozen=True)
+class Range:
+    """A setting's range `lo:hi`, sampled (never gridded): log scale for lr, l2 and sizes, integers for sizes."""
+
+    low: float
+    high: float
+    log: bool
+    integer: bool
+
+    def __str__(self) -> str:
+        return f"{self.low:g}:{self.high:g}" + (" log" if self.log else "")
+
+
+def check_name(name: str) -> str:
+    """The setting's --flag; ConfigError if it cannot be searched."""
+    flag = "--" + name.replace("_", "-")
+    if name in FIXED:
+        raise ConfigError(f"{flag} cannot be searched: every trial is ranked on the same dev set")
+    if name not in SEARCHABLE:
+        raise ConfigError(f"{flag}: not a training setting")
+    return flag
 
 
 def parse_values(name: str, text: str) -> list:
@@ -14,12 +41,8 @@ def parse_values(name: str, text: str) -> list:
     separator, "256,128;512" works too); augment: "off;shift,rotate" (';' separates, augment has
     commas); choices: "sgd,adam"; numbers: "0,1e-4,1e-3".
     """
-    flag = "--" + name.replace("_", "-")
+    flag = check_name(name)
     text = str(text).strip()
-    if name in FIXED and name in TrainConfig.__dataclass_fields__:
-        raise ConfigError(f"{flag} cannot be searched: every trial is ranked on the same dev set")
-    if name not in SEARCHABLE:
-        raise ConfigError(f"{flag}: not a training setting")
     if name == "augment":
         items = [t.strip() for t in text.split(";")]
     elif name == "hidden" and ";" in text:
@@ -37,15 +60,46 @@ def parse_values(name: str, text: str) -> list:
     return values
 
 
-def parse_space(texts: dict[str, str]) -> dict[str, list]:
-    """{"hidden": "64,128", "l2": "0,1e-4"} -> {"hidden": [(64,), (128,)], "l2": [0.0, 0.0001]}; blanks skipped."""
-    return {name: parse_values(name, text) for name, text in texts.items() if text is not None and str(text).strip()}
+def parse_range(name: str, text: str) -> Range:
+    """`lo:hi` -> a Range; lr and l2 (log scale) need lo > 0; hidden means one layer of lo..hi units."""
+    flag = check_name(name)
+    integer = name == "hidden" or name in FIELDS and FIELDS[name].integer
+    if name == "augment" or name in FIELDS and FIELDS[name].choices:
+        raise ConfigError(f"{flag} {text}: a range needs a numeric setting; list the values instead")
+    parts = [p.strip() for p in str(text).split(":")]
+    if len(parts) != 2 or not all(parts):
+        raise ConfigError(f"{flag} {text!r}: a range is lo:hi, e.g. 1e-4:0.3")
+    lo, hi = (parse_value(name, p) for p in parts)
+    lo, hi = (v[0] if isinstance(v, tuple) and len(v) == 1 else v for v in (lo, hi))
+    if isinstance(lo, tuple) or isinstance(hi, tuple):
+        raise ConfigError(f"{flag} {text}: a range of hidden sizes is one layer, e.g. 64:512")
+    if not lo < hi:
+        raise ConfigError(f"{flag} {text}: the low end must be below the high end")
+    log = name in LOG_SCALE
+    if log and lo <= 0:
+        raise ConfigError(f"{flag} {text}: a log-scale range needs a low end above 0, e.g. 1e-6:{hi:g}")
+    return Range(float(lo), float(hi), log, integer)
 
 
-def parse_grid(texts: dict, base: TrainConfig) -> tuple[TrainConfig, dict[str, list]]:
-    """(base config, search space) from {setting: text}: one value fixes a setting on `base`, several search it;
-    None (a flag not given) is skipped, a blank text refused. `data` and `dev_size` are fixed as given.
-    ConfigError names the bad setting."""
+def parse_axis(name: str, text: str):
+    """A comma list (-> list of values) or a range `lo:hi` (-> Range)."""
+    return parse_range(name, text) if ":" in str(text) else parse_values(name, text)
+
+
+def is_grid(space: dict) -> bool:
+    """True when every axis is a list of values (no range)."""
+    return not any(isinstance(v, Range) for v in space.values())
+
+
+def parse_space(texts: dict[str, str]) -> dict[str, list | Range]:
+    """{"hidden": "64,128", "lr": "1e-3:0.3"} -> {"hidden": [(64,), (128,)], "lr": Range(...)}; blanks skipped."""
+    return {name: parse_axis(name, text) for name, text in texts.items() if text is not None and str(text).strip()}
+
+
+def parse_grid(texts: dict, base: TrainConfig) -> tuple[TrainConfig, dict[str, list | Range]]:
+    """(base config, search space) from {setting: text}: one value fixes a setting on `base`, several (or a
+    range lo:hi) search it; None (a flag not given) is skipped, a blank text refused. `data` and `dev_size`
+    are fixed as given. ConfigError names the bad setting."""
     fixed, space = {}, {}
     for name, text in texts.items():
         if text is None:
@@ -53,8 +107,8 @@ def parse_grid(texts: dict, base: TrainConfig) -> tuple[TrainConfig, dict[str, l
         if name in FIXED:
             fixed[name] = text
             continue
-        values = parse_values(name, text)
-        if len(values) == 1:
+        values = parse_axis(name, text)
+        if isinstance(values, list) and len(values) == 1:
             fixed[name] = values[0]
         else:
             space[name] = values

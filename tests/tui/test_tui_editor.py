@@ -176,3 +176,22 @@ async def test_a_setting_for_the_next_run_leaves_the_running_one_alone(app_facto
         await pilot.press("s")
         await ui.finished(pilot)
         assert app.session.worker.result[1]["stop"] == "stopped"
+
+
+async def test_keys_arriving_in_one_read_apply_in_order(app_factory, ui):
+    """`50` then ⌫ ⌫ 7 in one read (fast typing, SSH) gives `7`, not `5` as a bare Textual 8.2.8 Input does:
+    the bytes go through the terminal driver's own parser and every key is posted before any is handled."""
+    from textual._xterm_parser import XTermParser
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.loaded(pilot)
+        screen = await open_editor(pilot)
+        await pilot.press("enter")
+        box = screen.query_one(Input)
+        await type_value(pilot, screen, "50")
+        for chunk, expected in (("\x7f\x7f7", "7"), ("\x1b[D3\x1b[C\x7f9", "39"), ("\x1b[H\x7f1\x1b[3~", "19")):
+            for key in XTermParser().feed(chunk):  # what the linux driver does with one read from the terminal
+                app.post_message(key)
+            await pilot.pause()
+            assert box.value == expected, chunk

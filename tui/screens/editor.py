@@ -19,6 +19,7 @@ from engine import FIELDS, LIVE, ConfigError, TrainConfig
 from engine.config import parse_value as parse_field  # text from the form -> the setting's value
 
 from ..text import show_value
+from ..widgets.inputs import OrderedInput
 
 NAMES = [f.name for f in fields(TrainConfig)]
 HINTS = {"hidden": "sizes, e.g. 256,128", "data": "mnist, fashion-mnist, kmnist or a path",
@@ -73,7 +74,8 @@ class EditScreen(ModalScreen[dict | None]):
                     if self.running else "Settings for the next run.")
             yield Static(f"[b]Edit settings[/b]  {note}", id="editor-note")
             yield DataTable(id="editor-table", cursor_type="row", zebra_stripes=True)
-            yield Input(id="editor-input", validators=[self.validator], placeholder="select a setting, press enter")
+            yield OrderedInput(id="editor-input", validators=[self.validator],
+                               placeholder="select a setting, press enter")
             yield Static("", id="editor-error")
             yield Static("↑↓ choose · enter edit/accept · ←→ cycle a choice · a apply · esc cancel", classes="dim")
             with Horizontal(id="editor-buttons"):

@@ -10,6 +10,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..widgets.inputs import OrderedInput
+
 
 class SaveScreen(ModalScreen[Path | None]):
     """Asks where to save; dismisses with the path, or None."""
@@ -24,7 +26,7 @@ class SaveScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static("[b]Save model[/b]  a .npz file (weights) with its .json (settings, metrics) beside it.")
-            yield Input(str(self.default), id="path")
+            yield OrderedInput(str(self.default), id="path")
             yield Static("Enter saves, escape cancels.", classes="dim")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -48,7 +50,7 @@ class OpenScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static("[b]Open model[/b]  type a path and press enter, or pick a recent run below.")
-            yield Input(placeholder="path/to/model.npz", id="path")
+            yield OrderedInput(placeholder="path/to/model.npz", id="path")
             if self.recent:
                 yield OptionList(*(Option(label, id=str(i)) for i, (_, label) in enumerate(self.recent)), id="recent")
             else:

@@ -45,12 +45,16 @@ class DigitsPanel(Widget):
         self.refresh()
         return self.mistakes_only
 
+    # (scale, cell width, cell height): full size 28x14 cells, half 14x7, thumbnails 9x5 and 7x4; a caption
+    # row under each, two columns between
+    SIZES = ((1, 28, 14), (2, 14, 7), (3, 9, 5), (4, 7, 4))
+
     def layout_for(self, width: int, height: int) -> tuple[int, int, int]:
-        """(scale, columns, rows) that fit: full-size digits when at least three fit, else half-size."""
-        for scale in (1, 2):
-            w, h = 28 // scale + 2, 14 // scale + 1
-            cols, rows = (width + 2) // w, (height - 1) // h
-            if scale == 2 or cols * rows >= 3:
+        """(scale, columns, rows) that fit below the header line: the largest digits of which at least
+        three fit (thumbnails when space is short), else as many of the smallest as fit."""
+        for scale, w, h in self.SIZES:
+            cols, rows = (width + 2) // (w + 2), (height - 1) // (h + 1)
+            if cols * rows >= 3 or scale == self.SIZES[-1][0]:
                 return scale, max(cols, 0), max(rows, 0)
         raise AssertionError
 
@@ -60,32 +64,41 @@ class DigitsPanel(Widget):
         pool = self.indices()
         if not len(pool):
             return Text("No mistakes on the dev set." if self.mistakes_only else "No digits.", style="dim")
-        scale, cols, rows = self.layout_for(self.size.width, self.size.height)
+        width = self.size.width
+        scale, cols, rows = self.layout_for(width, self.size.height)
         count = cols * rows
         if count == 0:
-            return Text("(too small)", style="dim")
+            return Text(f"(too small for digits: {width}x{self.size.height})", style="dim")
         self.start %= len(pool)
         chosen = np.roll(pool, -self.start)[:count]
         self.shown = len(chosen)
         color = not self.app.no_color
         out = Text(no_wrap=True, overflow="crop")
         head = "mistakes only" if self.mistakes_only else "dev digits"
-        out.append(f"{head} {self.start + 1}-{self.start + len(chosen)} of {len(pool):,}   "
-                   f"true→predicted prob{' · ✗ wrong' if self.proba is not None else ''}\n", style="dim")
+        span = f"{self.start + 1}-{self.start + len(chosen)} of {len(pool):,}"
+        key = f"true→predicted prob{' · ✗ wrong' if self.proba is not None else ''}"
+        for line in (f"{head} {span}   {key}", f"{head} {span}", span):
+            if len(line) <= width:
+                break
+        out.append(line + "\n", style="dim")
+        cell = self.SIZES[scale - 1][1]
         for row in range(0, len(chosen), cols):
             idx = chosen[row:row + cols]
-            out.append_text(digits_row(self.images[idx], [self.caption(i, scale) for i in idx], color, scale))
+            out.append_text(digits_row(self.images[idx], [self.caption(i, scale, cell) for i in idx], color, scale))
             out.append("\n")
         out.rstrip()
         return out
 
-    def caption(self, i: int, scale: int) -> Text:
+    def caption(self, i: int, scale: int, width: int = 28) -> Text:
+        """`7 → 1  60.0% ✗` under a full-size digit; shorter forms that fit `width` under smaller ones."""
         true = int(self.labels[i])
         if self.proba is None:
-            return Text(f"label {true}", style="dim")
+            return Text(next(t for t in (f"label {true}", f"{true}") if len(t) <= width), style="dim")
         pred = int(self.proba[i].argmax())
-        p = float(self.proba[i, pred])
+        p = 100 * float(self.proba[i, pred])
         ok = pred == true
-        short = scale > 1
-        body = f"{true}→{pred} {100 * p:.0f}%" if short else f"{true} → {pred}  {100 * p:.1f}%"
-        return Text(body + ("" if ok else " ✗"), style="green" if ok else "bold red")
+        mark = "" if ok else " ✗"
+        forms = ([f"{true} → {pred}  {p:.1f}%{mark}"] if scale == 1 else []) + [
+            f"{true}→{pred} {p:.0f}%{mark}", f"{true}→{pred} {p:.0f}%{mark.strip()}", f"{true}→{pred}{mark.strip()}"]
+        body = next((f for f in forms if len(f) <= width), forms[-1])
+        return Text(body, style="green" if ok else "bold red")
