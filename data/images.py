@@ -6,12 +6,14 @@ light background), lifts the background to zero, and normalises it with preproce
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .dataset import DataError
+from .files import one_line, open_regular
 from .preprocess import to_mnist
 
 MAX_SIDE = 8192  # refuse absurd sizes before allocating
@@ -51,10 +53,8 @@ def _pgm_header(content: bytes, path: Path) -> tuple[str, int, int, int, int]:
 def read_pgm(path: str | Path) -> np.ndarray:
     """An 8-bit PGM (binary P5 or plain P2) as uint8 (h, w), scaled to 0-255 when maxval < 255."""
     path = Path(path)
-    try:
-        content = path.read_bytes()
-    except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+    with open_regular(path) as f:
+        content = f.read()
     kind = content[:2]
     if kind not in (b"P2", b"P5"):
         if kind in (b"P1", b"P3", b"P4", b"P6", b"P7"):
@@ -68,11 +68,16 @@ def read_pgm(path: str | Path) -> np.ndarray:
                             f"the file has {len(content) - offset:,}")
         pixels = np.frombuffer(content, np.uint8, n, offset).astype(np.int64)
     else:
-        text = re.sub(rb"#[^\n\r]*", b" ", content[offset:])
-        try:
-            pixels = np.array([int(t) for t in text.split()], np.int64)
-        except ValueError:
-            raise DataError(f"{path}: plain PGM pixels must be whole numbers") from None
+        tokens = re.sub(rb"#[^\n\r]*", b" ", content[offset:]).split()
+        bad = next((t for t in tokens if not t.isdigit() or len(t.lstrip(b"0")) > 3), None)  # 3 digits hold 0-255
+        if bad is not None:
+            text = bad[:20].decode("ascii", "replace")
+            if bad[:1] == b"-" and bad[1:].isdigit():
+                raise DataError(f"{path}: plain PGM pixel {text} is negative (pixels are 0-{maxval})")
+            if bad.isdigit():
+                raise DataError(f"{path}: plain PGM pixel {text}{'...' * (len(bad) > 20)} is above maxval {maxval}")
+            raise DataError(f"{path}: plain PGM pixels must be whole numbers, got {text!r}")
+        pixels = np.array([int(t) for t in tokens], np.int64)
         if len(pixels) != n:
             raise DataError(f"{path}: {width}x{height} needs {n:,} pixel values, the file has {len(pixels):,}")
     if pixels.max(initial=0) > maxval:
@@ -89,14 +94,22 @@ def read_png(path: str | Path) -> np.ndarray:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
         raise DataError(f"{path}: reading PNG needs Pillow: {PILLOW_HINT}") from None
-    try:
-        with Image.open(path) as im:
-            im.load()
-            if im.width > MAX_SIDE or im.height > MAX_SIDE:
-                raise DataError(f"{path}: image size {im.width}x{im.height} is above {MAX_SIDE}")
-            la = np.asarray(im.convert("LA"), np.float64)
-    except (OSError, UnidentifiedImageError, ValueError) as e:
-        raise DataError(f"{path}: cannot read PNG: {e}") from None
+    with open_regular(path) as f:
+        try:
+            with warnings.catch_warnings():  # Pillow's DecompressionBombWarning: the size is refused below instead
+                warnings.simplefilter("ignore")
+                im = Image.open(f)
+            with im:
+                if im.width > MAX_SIDE or im.height > MAX_SIDE:  # from the header, before a pixel is decoded
+                    raise DataError(f"{path}: image size {im.width}x{im.height} is above {MAX_SIDE}x{MAX_SIDE}")
+                im.load()
+                la = np.asarray(im.convert("LA"), np.float64)
+        except DataError:
+            raise
+        except Image.DecompressionBombError:
+            raise DataError(f"{path}: image size is above {MAX_SIDE}x{MAX_SIDE} (a decompression bomb?)") from None
+        except (OSError, UnidentifiedImageError, ValueError) as e:
+            raise DataError(f"{path}: cannot read PNG: {one_line(e)}") from None
     grey, alpha = la[..., 0], la[..., 1] / 255
     if alpha.min() < 1:
         # strokes drawn on a transparent sheet: lay them on the opposite of their own colour
@@ -109,11 +122,8 @@ def read_png(path: str | Path) -> np.ndarray:
 def read_image(path: str | Path) -> np.ndarray:
     """Grey uint8 (h, w) from a PGM or PNG file, recognised by its first bytes."""
     path = Path(path)
-    try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-    except OSError as e:
-        raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
+    with open_regular(path) as f:
+        head = f.read(8)
     if head.startswith(PNG_MAGIC):
         return read_png(path)
     if head[:1] == b"P" and head[1:2].isdigit():

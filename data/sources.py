@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -11,18 +12,8 @@ from pathlib import Path
 from typing import Callable
 
 from .dataset import DataError, Dataset, Splits, split_fractions, split_pool
-from .readers import (
-    IMAGES_MAGIC,
-    LABELS_MAGIC,
-    check_labels,
-    decompress,
-    pair,
-    parse_idx,
-    read_bytes,
-    read_csv,
-    read_idx_dir,
-    read_npz,
-)
+from .files import CHUNK, Content, one_line, open_regular, umask
+from .readers import IMAGES_MAGIC, LABELS_MAGIC, check_labels, pair, read_csv, read_idx, read_idx_dir, read_npz
 
 BUNDLED = Path(__file__).parent / "mnist"
 PARTS = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -93,8 +84,16 @@ def cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("nn-tui"))
 
 
-def _digest(data: bytes, algorithm: str) -> str:
-    return hashlib.new(algorithm, data).hexdigest()
+def file_digest(path: Path, remote: Remote) -> str:
+    """The digest `remote` publishes, computed on the file (or its inflated content), streamed."""
+    hasher = hashlib.new(remote.algorithm)
+    if remote.of == "content":
+        with Content(path) as f:
+            return f.digest(hasher)
+    with open_regular(path) as f:
+        while chunk := f.read(CHUNK):
+            hasher.update(chunk)
+    return hasher.hexdigest()
 
 
 def read_source(source: Source) -> tuple[Dataset, Dataset]:
@@ -104,88 +103,120 @@ def read_source(source: Source) -> tuple[Dataset, Dataset]:
         if source.bundled:  # `nn-tui data download` does nothing for a bundled source
             raise DataError(f"{directory}: the bundled {source.name} files are missing; reinstall nn-tui")
         raise DataError(f"{source.name} is not downloaded yet: run `nn-tui data download {source.name}`")
-    content = []
-    for remote in source.files:
+    arrays = []
+    for remote, magic in zip(source.files, (IMAGES_MAGIC, LABELS_MAGIC) * 2):
         path = directory / remote.name
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            raise DataError(f"{path}: cannot read: {e.strerror or e}") from None
-        data = decompress(raw, path)
-        check_digest(raw if remote.of == "file" else data, remote, path)
-        content.append((data, path))
-    (ti, tip), (tl, tlp), (vi, vip), (vl, vlp) = content
-    train = pair(parse_idx(ti, tip, IMAGES_MAGIC), check_labels(parse_idx(tl, tlp, LABELS_MAGIC), str(tlp)), tip, tlp)
-    test = pair(parse_idx(vi, vip, IMAGES_MAGIC), check_labels(parse_idx(vl, vlp, LABELS_MAGIC), str(vlp)), vip, vlp)
+        if remote.of == "content":  # one pass: the digest of what was read
+            hasher = hashlib.new(remote.algorithm)
+            arrays.append(read_idx(path, magic, hasher))
+            check_digest(hasher.hexdigest(), remote, path, source)
+        else:
+            check_digest(file_digest(path, remote), remote, path, source)
+            arrays.append(read_idx(path, magic))
+    paths = [directory / r.name for r in source.files]
+    train = pair(arrays[0], check_labels(arrays[1], str(paths[1])), paths[0], paths[1])
+    test = pair(arrays[2], check_labels(arrays[3], str(paths[3])), paths[2], paths[3])
     return train, test
 
 
-def check_digest(data: bytes, remote: Remote, path: Path | str) -> None:
-    found = _digest(data, remote.algorithm)
+def check_digest(found: str, remote: Remote, path: Path | str, source: Source | None = None) -> None:
     if found != remote.digest:
         what = "decompressed content" if remote.of == "content" else "file"
+        repair = f"; `nn-tui data download {source.name}` fetches it again" if source and not source.bundled else ""
         raise DataError(f"{path}: checksum mismatch: {remote.algorithm} of the {what} is {found[:16]}..., "
-                        f"expected {remote.digest[:16]}... (damaged or replaced file)")
+                        f"expected {remote.digest[:16]}... (damaged or replaced file{repair})")
 
 
 Progress = Callable[[str, int, "int | None"], None]
 
 
-def download(source: Source, progress: Progress | None = None, timeout: float = 30.0) -> Path:
-    """Fetch every missing file of `source` into the cache; return its directory.
+def download(source: Source, progress: Progress | None = None, timeout: float = 30.0, deadline: float = 1800.0,
+             notice: Callable[[str], None] | None = None) -> Path:
+    """Fetch every missing or damaged file of `source` into the cache; return its directory.
 
     Each file goes to a temporary file beside its final name, is verified, then renamed:
     a checksum mismatch or a cut connection leaves nothing behind and raises DataError.
-    `progress(name, bytes_so_far, total_or_None)` is called as bytes arrive.
+    A file already there is verified first; a damaged one is named through `notice(text)` and
+    fetched again. `progress(name, bytes_so_far, total_or_None)` is called as bytes arrive;
+    `timeout` bounds each wait for the server, `deadline` (seconds) the whole download.
     """
     if source.bundled:
         return source.directory()
     directory = source.directory()
-    directory.mkdir(parents=True, exist_ok=True)
-    for remote in source.files:
-        target = directory / remote.name
-        if target.is_file():
-            continue
-        errors = []
-        for url in remote.urls:
-            try:
-                fetch(url, target, remote, progress, timeout)
-                break
-            except DataError as e:
-                errors.append(str(e))
-        else:
-            raise DataError(errors[-1] if len(errors) == 1 else "; ".join(errors))
+    created = not directory.exists()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise DataError(f"{directory}: cannot create the cache directory: {e.strerror or e}") from None
+    until = time.monotonic() + deadline
+    try:
+        for remote in source.files:
+            target = directory / remote.name
+            if os.path.lexists(target):
+                try:
+                    found = file_digest(target, remote)
+                except DataError as e:
+                    found = None
+                    problem = str(e)
+                else:
+                    problem = f"{target}: checksum mismatch ({remote.algorithm} {found[:16]}...)"
+                if found == remote.digest:
+                    continue
+                if notice:
+                    notice(f"{problem}; fetching it again")
+            errors = []
+            for url in remote.urls:
+                try:
+                    fetch(url, target, remote, progress, timeout, until)
+                    break
+                except DataError as e:
+                    errors.append(str(e))
+            else:
+                raise DataError(errors[-1] if len(errors) == 1 else "; ".join(errors))
+    finally:
+        if created and directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()  # a failed first download leaves no empty folder behind
     return directory
 
 
-def fetch(url: str, target: Path, remote: Remote, progress: Progress | None, timeout: float) -> None:
-    """Download one URL to `target` atomically, verifying `remote`'s digest."""
+def fetch(url: str, target: Path, remote: Remote, progress: Progress | None, timeout: float,
+          until: float | None = None) -> None:
+    """Download one URL to `target` atomically, verifying `remote`'s digest before `until` (time.monotonic)."""
+    until = until if until is not None else time.monotonic() + 1800.0
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.fchmod(fd, 0o666 & ~umask())
     hasher, done, total = hashlib.new(remote.algorithm), 0, None
     try:
         with os.fdopen(fd, "wb") as out:
             try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
+                wait = max(0.001, min(timeout, until - time.monotonic()))
+                with urllib.request.urlopen(url, timeout=wait) as response:
                     length = response.headers.get("Content-Length")
                     total = int(length) if length and length.isdigit() else None
-                    while chunk := response.read(1 << 16):
+                    while chunk := response.read1(1 << 16):
                         out.write(chunk)
                         hasher.update(chunk)
                         done += len(chunk)
                         if progress:
                             progress(remote.name, done, total)
+                        if time.monotonic() > until:
+                            raise DataError(f"{url}: download took longer than its deadline "
+                                            f"({done:,} bytes received); try again later")
+            except DataError:
+                raise
             except urllib.error.HTTPError as e:
-                raise DataError(f"{url}: HTTP {e.code} {e.reason}") from None
+                if 300 <= e.code < 400:
+                    raise DataError(f"{url}: redirect loop (HTTP {e.code}, redirected too many times)") from None
+                raise DataError(f"{url}: HTTP {e.code} {one_line(e.reason)}") from None
             except (urllib.error.URLError, OSError, ValueError) as e:
-                raise DataError(f"{url}: download failed after {done:,} bytes ({getattr(e, 'reason', e)})") from None
+                reason = getattr(e, "reason", e)
+                raise DataError(f"{url}: download failed after {done:,} bytes ({one_line(reason)})") from None
             except Exception as e:  # http.client.IncompleteRead and other protocol errors
                 raise DataError(f"{url}: connection cut after {done:,} bytes ({type(e).__name__})") from None
         if total is not None and done != total:
             raise DataError(f"{url}: connection cut after {done:,} of {total:,} bytes")
-        if remote.of == "content":
-            check_digest(read_bytes(Path(tmp)), remote, url)
-        elif hasher.hexdigest() != remote.digest:
-            check_digest(Path(tmp).read_bytes(), remote, url)
+        found = file_digest(Path(tmp), remote) if remote.of == "content" else hasher.hexdigest()
+        check_digest(found, remote, url)
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -211,6 +242,26 @@ def read_path(path: Path) -> tuple[Dataset, Dataset | None, str]:
     raise DataError(f"{path}: unknown format; give an MNIST directory, a Kaggle .csv or an .npz")
 
 
+def input_files(path: Path) -> list[Path]:
+    """The files `read_path` may read for `path` (a directory's IDX files and train.csv), for the cache's key."""
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and ("ubyte" in p.name or p.name == "train.csv"))
+    return [path] if path.is_file() else []
+
+
+def cached(kind: str, files: list[Path], build):
+    """`build()` -> (pool, test or None, kind), through the cache of decoded arrays when there are files to key it.
+
+    A verified source or a parsed file is decoded once; later loads read the arrays back after checking that
+    the files are the same ones (size, mtime, CRC-32) and the arrays intact (their own CRC-32s).
+    """
+    if not files or os.environ.get("NN_TUI_NO_CACHE"):
+        return build()
+    from . import cache
+
+    return cache.datasets(cache_dir(), kind, files, build)
+
+
 def load(data: str | os.PathLike = "mnist", dev_size: float = 5000, seed: int = 0, test_size: float = 0.1) -> Splits:
     """Train / dev / test splits of a source name or a path.
 
@@ -220,17 +271,27 @@ def load(data: str | os.PathLike = "mnist", dev_size: float = 5000, seed: int = 
     """
     name = str(data)
     if name in SOURCES:
-        train, test = read_source(SOURCES[name])
-        splits = split_pool(train, test, dev_size, seed, name)
+        source = SOURCES[name]
+        files = [source.directory() / f.name for f in source.files] if source.is_present() else []
+        train, test, _ = cached(f"source-{name}", files, lambda: (*read_source(source), "idx"))
+        splits = split_pool(check_size(train, name, "training"), check_size(test, name, "test"), dev_size, seed, name)
         splits.source = name
         return splits
     path = Path(name).expanduser()
-    pool, test, kind = read_path(path)
+    pool, test, kind = cached("path", input_files(path), lambda: read_path(path))
     if pool.labels is None:
         raise DataError(f"{path}: has no label column, so it cannot be used to train or evaluate")
+    check_size(pool, path, "training")
     if test is None:
         splits = split_fractions(pool, dev_size, test_size, seed, path.name)
     else:
-        splits = split_pool(pool, test, dev_size, seed, path.name)
+        splits = split_pool(pool, check_size(test, path, "test"), dev_size, seed, path.name)
     splits.source = str(path.resolve())
     return splits
+
+
+def check_size(dataset: Dataset, where, part: str) -> Dataset:
+    """`dataset`, or DataError when it holds no digits (an empty split gives no accuracy, only NaN)."""
+    if len(dataset) == 0:
+        raise DataError(f"{where}: the {part} set is empty (0 digits)")
+    return dataset

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,8 @@ from models import MLP, Spec
 
 from .config import TrainConfig
 from .health import EVERY, Probe
+from .threads import cores
+from .threads import plan as plan_threads
 from .trainer import make_optimizer, step
 
 STANDARD = ((128,), (256,), (512, 256), (800,))
@@ -45,8 +48,12 @@ def best_times(runs: list, repeats: int) -> list[float]:
     return best
 
 
-def training_run(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: int):
-    """A callable training on `samples` digits: the trainer's own step on shuffled, gathered batches."""
+def training_run(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: int, threads: int | None = None):
+    """A callable training on `samples` digits: the trainer's own step on shuffled, gathered batches.
+
+    `threads`: None leaves the BLAS as it is; 0 chooses the count per step as the trainer does (a fresh
+    choice, probes included, on every call); a number sets it for the call.
+    """
     opt = make_optimizer(model, TrainConfig(optimizer="momentum", lr=0.01))
     rng = np.random.default_rng(0)
     buf = np.empty((batch, x.shape[1]), np.float32)
@@ -56,10 +63,18 @@ def training_run(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: 
 
     def run(count: int = steps):
         order = rng.permutation(len(x))
+        chooser, blas = (None, None) if threads is None else plan_threads(threads)
+        if blas:
+            blas.set(chooser.chooser.threads)
         for i in range(count):
+            t = time.perf_counter()
             idx = order[(i * batch) % (len(x) - batch):][:batch]
             np.take(x, idx, axis=0, out=buf)
             step(model, opt, buf, y[idx], 0.01, probe if i % EVERY == 0 else None)  # health sampled as train() does
+            if chooser and chooser.chooser.record(time.perf_counter() - t, batch) is not None:
+                blas.set(chooser.chooser.threads)
+        if blas:
+            blas.restore()
 
     run(min(20, steps))  # warm up: buffers, BLAS threads
     return run
@@ -129,3 +144,43 @@ def bench(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, hidden=STANDARD, bat
             steps_samples = (samples // b) * b
             yield Timing(str(spec), b, steps_samples / t_train, t_train * len(x) / steps_samples,
                          t_floor * len(x) / steps_samples, len(x_test) / t_infer, peak_memory(spec, x, y, b))
+
+
+@dataclass(frozen=True)
+class LoadTiming:
+    spec: str
+    batch: int
+    threads: str  # "1", "2", ... or "auto"
+    alone: float  # training samples per second
+    loaded: float  # the same beside a busy process
+
+    @property
+    def ratio(self) -> float:
+        return self.loaded / self.alone
+
+
+def load_bench(x: np.ndarray, y: np.ndarray, busy, hidden=((512, 256),), batches=(128,), samples: int | None = None,
+               repeats: int = 3, progress=None):
+    """Yield a LoadTiming per (architecture, batch size, thread count): 1, all cores, and chosen as the trainer does.
+
+    `busy()` is a context manager that keeps another process busy while it is open; alone and loaded
+    rounds alternate, so a slow spell of the machine touches both alike. Best of `repeats` each.
+    """
+    samples = samples or len(x)
+    counts = [str(c) for c in sorted({1, cores()})] + ["auto"]
+    for h in hidden:
+        spec = Spec(x.shape[1], h, 10)
+        for b in batches:
+            for c in counts:
+                if progress:
+                    progress(str(spec), b, c)
+                run = training_run(MLP(spec), x, y, b, samples, 0 if c == "auto" else int(c))
+                best = {"alone": float("inf"), "loaded": float("inf")}
+                for _ in range(repeats):
+                    for where in best:
+                        with busy() if where == "loaded" else nullcontext():
+                            t = time.perf_counter()
+                            run()
+                            best[where] = min(best[where], time.perf_counter() - t)
+                done = (samples // b) * b
+                yield LoadTiming(str(spec), b, c, done / best["alone"], done / best["loaded"])

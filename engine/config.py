@@ -67,6 +67,7 @@ FIELDS = {f.name: f for f in (
     Field("dev_size", "dev set size: a count, or a fraction below 1", 0, 1e7, open_low=True),
     Field("seed", "random seed (init, shuffling, splits)", 0, 2**32 - 1, integer=True),
     Field("max_norm", "max L2 norm of each unit's incoming weights (0: off)", 0, 1000),
+    Field("threads", "BLAS threads (0: chosen by timing the run's own steps)", 0, 256, integer=True),
     Field("decay_every", "step schedule: epochs between decays", 1, 10000, integer=True),
     Field("decay_rate", "step schedule: factor applied at each decay", 0, 1, open_low=True),
     Field("optimizer", "update rule", choices=OPTIMIZERS),
@@ -102,6 +103,7 @@ class TrainConfig:
     dev_size: float = 5000
     augment: str = ""
     max_norm: float = 0.0
+    threads: int = 0
 
     def __post_init__(self):
         object.__setattr__(self, "hidden", parse_hidden(self.hidden))

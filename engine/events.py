@@ -45,6 +45,7 @@ class BatchEnded:
     accuracy: float
     lr: float
     samples_per_sec: float
+    threads: int = 0  # BLAS threads in use
 
 
 @dataclass(frozen=True)
@@ -80,13 +81,15 @@ class EpochEnded:
     confusion: np.ndarray = field(repr=False)  # dev, (10, 10) int64
     dev_proba: np.ndarray = field(repr=False)  # (n_dev, 10) float32
     health: dict = field(default_factory=dict)  # engine.health.Probe.record(): grad_norm_1, dead_1, loss_trend...
+    threads: int = 0  # BLAS threads in use at the epoch's end
 
     def record(self) -> dict:
         """The JSON-friendly line written to metrics.jsonl."""
         return {"epoch": self.epoch, "train_loss": self.train_loss, "train_acc": self.train_acc,
                 "dev_loss": self.dev_loss, "dev_acc": self.dev_acc, "lr": self.lr, "seconds": self.seconds,
                 "elapsed": self.elapsed, "samples_per_sec": self.samples_per_sec,
-                "best_epoch": self.early.best_epoch, "bad_epochs": self.early.bad_epochs, **self.health}
+                "best_epoch": self.early.best_epoch, "bad_epochs": self.early.bad_epochs, "threads": self.threads,
+                **self.health}
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,17 @@ class SettingsChanged:
         """One record per setting: {epoch, batch, field, old, new}, as run files keep them."""
         return [{"epoch": self.epoch, "batch": self.batch, "field": k, "old": self.previous.get(k), "new": v}
                 for k, v in self.changes.items()]
+
+
+@dataclass(frozen=True)
+class ThreadsChosen:
+    """The thread chooser measured each BLAS thread count and kept `threads` (engine.threads.Chooser)."""
+
+    threads: int
+    timings: dict  # {threads: seconds per sample}
+    switched: bool  # False for the first choice and for a check that kept the count
+    epoch: int
+    batch: int
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from .config import FIELDS, ConfigError, TrainConfig, parse_value
 
-FIXED = ("data", "dev_size")  # every trial must be ranked on the same dev set
+FIXED = ("data", "dev_size", "threads")  # every trial is ranked on the same dev set, and timed alike
 SEARCHABLE = tuple(name for name in TrainConfig.__dataclass_fields__ if name not in FIXED)
 LOG_SCALE = ("lr", "l2", "batch_size", "hidden")  # ranges of these are sampled on a log scale
 
@@ -28,7 +28,8 @@ def check_name(name: str) -> str:
     """The setting's --flag; ConfigError if it cannot be searched."""
     flag = "--" + name.replace("_", "-")
     if name in FIXED:
-        raise ConfigError(f"{flag} cannot be searched: every trial is ranked on the same dev set")
+        why = "every trial is timed alike" if name == "threads" else "every trial is ranked on the same dev set"
+        raise ConfigError(f"{flag} cannot be searched: {why}")
     if name not in SEARCHABLE:
         raise ConfigError(f"{flag}: not a training setting")
     return flag
@@ -98,8 +99,8 @@ def parse_space(texts: dict[str, str]) -> dict[str, list | Range]:
 
 def parse_grid(texts: dict, base: TrainConfig) -> tuple[TrainConfig, dict[str, list | Range]]:
     """(base config, search space) from {setting: text}: one value fixes a setting on `base`, several (or a
-    range lo:hi) search it; None (a flag not given) is skipped, a blank text refused. `data` and `dev_size`
-    are fixed as given. ConfigError names the bad setting."""
+    range lo:hi) search it; None (a flag not given) is skipped, a blank text refused. `data`, `dev_size` and
+    `threads` are fixed as given. ConfigError names the bad setting."""
     fixed, space = {}, {}
     for name, text in texts.items():
         if text is None:

@@ -541,6 +541,32 @@ def read_plan(path: Path | str) -> dict:
     return saved
 
 
+def latest_search(root: Path | str) -> Path:
+    """The newest search directory under `root` that can be resumed; ConfigError if none."""
+    found = []
+    for path in Path(root).expanduser().glob("search-*/search.json"):
+        try:
+            found.append((path.stat().st_mtime, path.parent))
+        except OSError:
+            continue
+    if not found:
+        raise ConfigError(f"no search to resume in {root}: give its directory (--resume DIR)")
+    return max(found)[1]
+
+
+def study_plan(storage_url: str, name: str) -> dict:
+    """The plan a study was made with (to join or resume it with its own settings); ConfigError if none."""
+    optuna = quiet_optuna()
+    try:
+        study = optuna.load_study(study_name=name, storage=open_storage(storage_url))
+    except KeyError:
+        raise ConfigError(f"no study {name!r} in {hide_password(storage_url)}") from None
+    plan = study.user_attrs.get("nn_tui")
+    if not isinstance(plan, dict):
+        raise ConfigError(f"study {name!r} in {hide_password(storage_url)} was not made by nn-tui search")
+    return plan
+
+
 # -- one worker: pop, train, tell ----------------------------------------------
 
 class TrialControl:
@@ -738,11 +764,11 @@ def worker_main() -> None:
     try:
         from multiprocessing import resource_tracker, shared_memory
 
-        from threadpoolctl import threadpool_limits
+        from .threads import pin
 
         job = json.loads(sys.stdin.read())
         if job["threads"]:
-            threadpool_limits(job["threads"])
+            pin(job["threads"])  # every run of this worker keeps it (the thread chooser included)
         for key, (name, shape, dtype) in job["shared"].items():
             block = shared_memory.SharedMemory(name=name)
             resource_tracker.unregister(block._name, "shared_memory")  # the search owns it, and unlinks it

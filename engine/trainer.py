@@ -8,7 +8,8 @@ from typing import Callable
 
 import numpy as np
 
-from models import MLP
+from models import MLP, SpecError
+from models.mlp import check_inputs
 
 from .augment import Augmenter
 from .checkpoints import Checkpoint, generators
@@ -23,6 +24,7 @@ from .events import (
     Resumed,
     RunStarted,
     SettingsChanged,
+    ThreadsChosen,
     frozen,
 )
 from .health import EVERY, Probe
@@ -30,6 +32,7 @@ from .losses import softmax_cross_entropy
 from .metrics import evaluate
 from .optim import OPTIMIZERS, clip_norms
 from .schedule import learning_rate
+from .threads import plan as plan_threads
 
 Listener = Callable[[object], None]
 
@@ -48,11 +51,13 @@ class Result:
     seconds: float  # training time, pauses excluded
     samples_per_sec: float
     history: list[dict] = field(default_factory=list)
+    threads: int = 0  # BLAS threads in use at the end (0: no BLAS found)
+    threads_mode: str = "auto"  # auto (by measurement) | config | pinned | env (OPENBLAS/OMP_NUM_THREADS) | none
 
     def summary(self) -> dict:
         return {"stop": self.stop, "stop_reason": self.reason, "epochs": self.epochs, "best_epoch": self.best_epoch,
                 "dev_accuracy": self.dev_acc, "dev_loss": self.dev_loss, "seconds": self.seconds,
-                "samples_per_sec": self.samples_per_sec}
+                "samples_per_sec": self.samples_per_sec, "threads": self.threads, "threads_mode": self.threads_mode}
 
 
 class Monitor:
@@ -113,7 +118,19 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     `checkpoint` is handed the full training state before the first batch and after every epoch
     (to be written at once); `start` continues from such a state, with cfg's settings: given the
     same settings and BLAS threads, the epochs after it are those the first run would have trained.
+    Running out of memory (a large network, a large batch) ends in SpecError, one line, not a MemoryError.
     """
+    check_inputs(model.spec, x)
+    try:
+        return _train(model, x, y, x_dev, y_dev, cfg, listener, control, report_every, checkpoint, start)
+    except MemoryError:
+        raise SpecError(f"not enough memory to train the {model.spec} network ({model.spec.n_params():,} weights) "
+                        f"with batches of {cfg.batch_size}: choose fewer or smaller layers") from None
+
+
+def _train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np.ndarray,
+           cfg: TrainConfig, listener: Listener | None, control: Control | None, report_every: float,
+           checkpoint: Callable[[Checkpoint], None] | None, start: Checkpoint | None) -> Result:
     emit = listener if listener is not None else (lambda event: None)
     control = control or Control()
     rng = np.random.default_rng([cfg.seed, 1])
@@ -142,6 +159,10 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     emit(RunStarted(cfg.to_dict(), str(model.spec), n, len(x_dev), math.ceil(n / batch_size), first - 1,
                     tuple(history)))
     save(first - 1, offset)
+    plan, blas = plan_threads(cfg.threads)
+    chooser = plan.chooser
+    if plan.mode != "none":
+        blas.set(chooser.threads)
     x_buf: dict[int, np.ndarray] = {}
     t_run, paused = time.perf_counter() - offset, 0.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -173,6 +194,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     opt.momentum = changes.get("momentum", opt.momentum)
                     batch_size = int(changes.get("batch_size", batch_size))
                     emit(SettingsChanged(changes, epoch, batch, previous))
+                t_step = time.perf_counter()
                 idx = order[pos:pos + batch_size]
                 pos += len(idx)
                 batch += 1
@@ -192,6 +214,12 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                     break
                 if cfg.max_norm:
                     clip_norms(weights, cfg.max_norm)
+                decided = len(chooser.decisions)
+                if chooser.record(time.perf_counter() - t_step, m) is not None:
+                    blas.set(chooser.threads)
+                if len(chooser.decisions) > decided:
+                    d = chooser.decisions[-1]
+                    emit(ThreadsChosen(d.threads, d.timings, d.switched, epoch, batch))
                 epoch_loss += loss * m
                 epoch_correct += correct
                 win_loss += loss * m
@@ -201,7 +229,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
                 if now - t_report >= report_every:
                     emit(BatchEnded(epoch, batch, batch + math.ceil((n - pos) / batch_size), epoch - 1 + pos / n,
                                     win_loss / win_n, win_correct / win_n, lr,
-                                    pos / max(now - t_epoch - paused_epoch, 1e-9)))
+                                    pos / max(now - t_epoch - paused_epoch, 1e-9), chooser.threads))
                     win_loss = win_correct = win_n = 0.0
                     t_report = now
             paused += paused_epoch
@@ -215,7 +243,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
             improved = monitor.update(epoch, dev.accuracy if cfg.monitor == "dev_acc" else dev.loss, model)
             event = EpochEnded(epoch, cfg.epochs, epoch_loss / n, epoch_correct / n, dev.loss, dev.accuracy, lr,
                                seconds, time.perf_counter() - t_run - paused, n / seconds, monitor.state(), improved,
-                               frozen(dev.confusion), frozen(dev.proba), probe.record())
+                               frozen(dev.confusion), frozen(dev.proba), probe.record(), threads=chooser.threads)
             history.append(event.record())
             done = epoch
             emit(event)
@@ -235,6 +263,8 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
         reason = ("stopped by user before the first epoch ended" if done == 0 and pos < n
                   else f"stopped by user during epoch {done + 1}" if 0 < pos < n
                   else f"stopped by user after epoch {done}")
+    if plan.mode != "none":
+        blas.restore()
     if monitor.weights is not None:
         model.set_weights(monitor.weights)
     elif stop == "diverged":  # no epoch to go back to: the weights that blew up may be inf or nan
@@ -244,6 +274,7 @@ def train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: np
     trained = sum(h["seconds"] for h in history[first - 1:])
     result = Result(model, stop, reason, done, monitor.best_epoch,
                     best["dev_acc"] if best else math.nan, best["dev_loss"] if best else math.nan,
-                    total, n * (len(history) - first + 1) / trained if trained else 0.0, history)
+                    total, n * (len(history) - first + 1) / trained if trained else 0.0, history, chooser.threads,
+                    plan.mode)
     emit(Finished(result))
     return result

@@ -10,15 +10,15 @@ import hashlib
 import io
 import json
 import os
-import tempfile
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from data.errors import UserError
+from data.files import Npz, atomic_write
 
-from .mlp import MLP, Spec
+from .layers import ACTIVATIONS
+from .mlp import INITS, MLP, Spec
 
 FORMAT = "nn-tui-model"
 VERSION = 1
@@ -26,22 +26,6 @@ VERSION = 1
 
 class CheckpointError(UserError):
     """A model file that cannot be loaded, with a one-line reason."""
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def weights_digest(weights: list[np.ndarray]) -> str:
@@ -78,52 +62,151 @@ def _jsonable(value):
     raise TypeError(f"cannot store {type(value).__name__} in model metadata")
 
 
-def load(path: str | os.PathLike) -> tuple[MLP, dict]:
-    """(model, metadata) from a file written by `save`."""
-    path = Path(path)
-    # np.load would read a non-zip as a serialized object, or return an .npy array
-    if path.is_file() and not zipfile.is_zipfile(path):
-        raise CheckpointError(f"{path}: not an .npz model file (not a zip archive)")
+# -- what metadata may hold: one checker per field, so a new format version adds rows, not code ------
+
+def _whole(low: int, high: int):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, int):
+            return f"{v!r:.40} is not a whole number"
+        return None if low <= v <= high else f"{v} is outside {low}..{high}"
+    return check
+
+
+def _number(low: float, high: float, below_high: bool = False):
+    def check(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            return f"{v!r:.40} is not a number"
+        return None if low <= v <= high and not (below_high and v == high) else \
+            f"{v:g} is outside [{low:g}, {high:g}{')' if below_high else ']'}"
+    return check
+
+
+def _text(longest: int = 4096):
+    def check(v):
+        ok = isinstance(v, str) and len(v) <= longest
+        return None if ok else f"{v!r:.40} is not a text of {longest} characters at most"
+    return check
+
+
+def _choice(*options: str):
+    def check(v):
+        return None if isinstance(v, str) and v in options else f"{v!r:.40} is not one of {', '.join(options)}"
+    return check
+
+
+def _sizes(low: int, high: int, most: int):
+    def check(v):
+        if not isinstance(v, list) or len(v) > most:
+            return f"{v!r:.40} is not a list of up to {most} layer sizes"
+        return next((f"layer {i + 1}: {bad}" for i, x in enumerate(v) if (bad := _whole(low, high)(x))), None)
+    return check
+
+
+def _plain(v, depth: int = 0) -> bool:
+    """JSON values without nesting beyond two levels (settings and metrics are flat)."""
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return True
+    if isinstance(v, list) and depth < 2:
+        return all(_plain(x, depth + 1) for x in v)
+    if isinstance(v, dict) and depth < 2:
+        return all(isinstance(k, str) and _plain(x, depth + 1) for k, x in v.items())
+    return False
+
+
+def _mapping(v):
+    return None if isinstance(v, dict) and _plain(v) else f"{v!r:.40} is not an object of plain settings"
+
+
+def _hex64(v):
+    return None if isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v) else \
+        f"{v!r:.40} is not a SHA-256 hex digest"
+
+
+# (checker, required) per field of the spec and of the metadata, by format version
+SPEC_FIELDS = {1: {
+    "inputs": (_whole(1, 1 << 16), False), "hidden": (_sizes(1, 1 << 16, 64), False),
+    "classes": (_whole(2, 1 << 16), False),
+    "activation": (_choice(*ACTIVATIONS), False), "init": (_choice(*INITS), False),
+    "dropout": (_number(0, 1, below_high=True), False), "seed": (_whole(0, 2**32 - 1), False),
+}}
+META_FIELDS = {1: {
+    "format": (_text(), True), "version": (_whole(1, 1000), True), "spec": (_mapping, True), "sha256": (_hex64, True),
+    "config": (_mapping, False), "metrics": (_mapping, False), "data": (_text(), False), "source": (_text(), False),
+    "saved": (_text(64), False), "run_dir": (_text(), False),
+}}
+MAX_META = 1 << 20  # characters of JSON metadata
+
+
+def check_fields(table: dict, value: dict, where: str) -> None:
+    """Raise ValueError naming the first field of `value` that `table` refuses (missing, wrong type or range)."""
+    for name, (check, required) in table.items():
+        if name not in value:
+            if required:
+                raise ValueError(f"{where}{name} is missing")
+            continue
+        problem = check(value[name])
+        if problem:
+            raise ValueError(f"{where}{name} {problem}")
+
+
+def read_meta(z: Npz, path: Path) -> dict:
+    """The metadata inside an open model file, every field checked, before any weight is read."""
+    shape, dtype = z.header("meta")
+    if dtype.kind != "U" or shape != () or dtype.itemsize > 4 * MAX_META:
+        raise CheckpointError(f"{path}: not an nn-tui model (member 'meta' is {dtype} {shape}, not its metadata text)")
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except FileNotFoundError:
-        raise CheckpointError(f"{path}: no such file") from None
-    except ValueError as e:
-        if "Object arrays" in str(e):  # NumPy refusing an object array (allow_pickle=False)
-            raise CheckpointError(f"{path}: holds Python objects, which nn-tui never loads (arrays only)") from None
-        raise CheckpointError(f"{path}: not an .npz model file ({e})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
-        raise CheckpointError(f"{path}: not an .npz model file ({type(e).__name__}: {e})") from None
-    odd = [k for k, a in arrays.items() if not isinstance(a, np.ndarray)]  # zip members that are not .npy
-    if odd:
-        raise CheckpointError(f"{path}: not an .npz model file (member {odd[0]!r} is not a NumPy array)")
-    if "meta" not in arrays or arrays["meta"].dtype.kind != "U" or arrays["meta"].ndim != 0:
-        raise CheckpointError(f"{path}: not an nn-tui model "
-                              f"(no metadata inside; arrays: {', '.join(arrays) or 'none'})")
-    try:
-        meta = json.loads(str(arrays.pop("meta")))
-    except json.JSONDecodeError as e:
+        meta = json.loads(str(z.array("meta")))
+    except (json.JSONDecodeError, RecursionError) as e:
         raise CheckpointError(f"{path}: metadata is not valid JSON ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else None
-        raise CheckpointError(f"{path}: not an nn-tui model (format {found!r})")
-    if meta.get("version") != VERSION:
-        raise CheckpointError(f"{path}: model format version {meta.get('version')}, "
-                              f"this nn-tui reads version {VERSION}")
+        raise CheckpointError(f"{path}: not an nn-tui model (format {found!r:.40})")
+    if meta.get("version") not in META_FIELDS:
+        raise CheckpointError(f"{path}: model format version {meta.get('version')!r:.20}, "
+                              f"this nn-tui reads version {', '.join(map(str, META_FIELDS))}")
     try:
-        spec = Spec.from_dict(meta["spec"])
-    except (KeyError, TypeError, ValueError) as e:  # SpecError is a ValueError; so is int("abc")
-        raise CheckpointError(f"{path}: bad architecture in metadata ({e})") from None
-    shapes = [s for a, b in zip(spec.sizes[:-1], spec.sizes[1:]) for s in ((a, b), (b,))]
-    names = [f"p{i}" for i in range(len(shapes))]
-    if sorted(arrays) != sorted(names):
-        raise CheckpointError(f"{path}: has {len(arrays)} weight arrays, a {spec} network needs {len(shapes)}")
-    weights = [arrays[n] for n in names]
-    for name, w, shape in zip(names, weights, shapes):  # checked before any network is built
-        if w.shape != shape or w.dtype != np.float32:
-            raise CheckpointError(f"{path}: array {name} is {w.dtype} {w.shape}, "
-                                  f"the {spec} network needs float32 {shape}")
+        check_fields(META_FIELDS[meta["version"]], meta, "")
+    except ValueError as e:
+        raise CheckpointError(f"{path}: bad metadata: {e}") from None
+    try:
+        check_fields(SPEC_FIELDS[meta["version"]], meta["spec"], "spec.")
+    except ValueError as e:
+        raise CheckpointError(f"{path}: bad architecture in metadata: {e}") from None
+    meta["spec"] = {k: v for k, v in meta["spec"].items() if k in SPEC_FIELDS[meta["version"]]}
+    return meta
+
+
+def load(path: str | os.PathLike) -> tuple[MLP, dict]:
+    """(model, metadata) from a file written by `save`.
+
+    Read from the members' headers first: names, metadata (every field checked) and each weight's
+    shape and dtype, so a tampered or oversized file is refused before anything large is loaded.
+    """
+    path = Path(path)
+    with Npz(path, CheckpointError, "an .npz model") as z:
+        if "meta" not in z.names:
+            raise CheckpointError(f"{path}: not an nn-tui model (no metadata inside; "
+                                  f"arrays: {', '.join(z.names[:8]) or 'none'})")
+        meta = read_meta(z, path)
+        try:
+            spec = Spec.from_dict(meta["spec"])
+        except (KeyError, TypeError, ValueError) as e:  # SpecError is a ValueError
+            raise CheckpointError(f"{path}: bad architecture in metadata ({e})") from None
+        shapes = [s for a, b in zip(spec.sizes[:-1], spec.sizes[1:]) for s in ((a, b), (b,))]
+        names = [f"p{i}" for i in range(len(shapes))]
+        arrays = [n for n in z.names if n != "meta"]
+        if sorted(arrays) != sorted(names):
+            extra = sorted(set(arrays) - set(names))
+            what = f" (unexpected: {', '.join(extra[:3])})" if extra and len(arrays) <= len(names) + 3 else ""
+            raise CheckpointError(f"{path}: has {len(arrays)} weight arrays, "
+                                  f"a {spec} network needs {len(shapes)}{what}")
+        for name, shape in zip(names, shapes):  # checked before any array is loaded
+            found, dtype = z.header(name)
+            if found != shape or dtype != np.float32:
+                raise CheckpointError(f"{path}: array {name} is {dtype} {found}, "
+                                      f"the {spec} network needs float32 {shape}")
+        weights = [z.array(name) for name in names]
+    for name, w in zip(names, weights):
         if not np.isfinite(w).all():
             raise CheckpointError(f"{path}: array {name} holds nan or inf")
     if meta.get("sha256") != weights_digest(weights):

@@ -55,6 +55,19 @@ class Spec:
     def __str__(self) -> str:
         return "-".join(map(str, self.sizes))
 
+    def n_params(self) -> int:
+        """Weights and biases of the network this spec builds."""
+        return sum(a * b + b for a, b in zip(self.sizes[:-1], self.sizes[1:]))
+
+
+def check_inputs(spec: Spec, x: np.ndarray) -> None:
+    """SpecError unless x (n, inputs) has as many features per row as the network takes."""
+    width = x.shape[1] if x.ndim == 2 else None
+    if width != spec.inputs:
+        got = f"{width} values per digit" if width is not None else f"an array of shape {x.shape}"
+        raise SpecError(f"the {spec} network takes {spec.inputs} inputs per digit, but was given {got}"
+                        + (" (28x28 digits have 784)" if spec.inputs != 784 else ""))
+
 
 class MLP:
     """Layers in order; `params` and `grads` line up one to one."""
@@ -68,8 +81,17 @@ class MLP:
                 scale = np.sqrt(2.0 / fan_in)
             else:  # xavier (Glorot normal)
                 scale = np.sqrt(2.0 / (fan_in + fan_out))
-            W = (rng.standard_normal((fan_in, fan_out)) * scale).astype(dtype)
-            self.layers.append(Dense(W, np.zeros(fan_out, dtype)))
+            try:
+                W = np.empty((fan_in, fan_out), dtype)
+                rows = max(1, (1 << 20) // fan_out)  # float64 draws a block of rows at a time: never a full copy
+                for r in range(0, fan_in, rows):
+                    W[r:r + rows] = rng.standard_normal((min(rows, fan_in - r), fan_out)) * scale
+                layer = Dense(W, np.zeros(fan_out, dtype))
+            except MemoryError:
+                need = spec.n_params() * np.dtype(dtype).itemsize * 2  # weights and their gradients
+                raise SpecError(f"the {spec} network needs {need / 2**30:.1f} GiB for its weights and gradients; "
+                                "not enough memory: choose fewer or smaller layers") from None
+            self.layers.append(layer)
             if i < len(spec.hidden):
                 self.layers.append(ACTIVATIONS[spec.activation]())
                 if spec.dropout:
@@ -89,6 +111,7 @@ class MLP:
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         """Logits (n, classes) for x (n, inputs); in training mode keeps what backward needs."""
+        check_inputs(self.spec, x)
         for layer in self.layers:
             x = layer.forward(x, train)
         return x

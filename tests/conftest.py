@@ -8,6 +8,7 @@ Test folders are plain directories (no packages to import from), so helpers reac
 from __future__ import annotations
 
 import io
+import os
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,6 +20,20 @@ import data
 import models
 from engine import Control, TrainConfig, train
 from engine.runs import train_run
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """One cache of decoded arrays for the session (the bundled MNIST is decoded once), in a temporary
+    directory, never the user's; tests that need their own set it."""
+    old = os.environ.get("NN_TUI_CACHE_DIR")
+    os.environ["NN_TUI_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("NN_TUI_CACHE_DIR", None)
+    else:
+        os.environ["NN_TUI_CACHE_DIR"] = old
+
 
 # -- slices of the bundled MNIST -------------------------------------------------
 

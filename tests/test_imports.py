@@ -107,3 +107,16 @@ def test_the_blocker_catches_a_ui_import():
     done = run(IMPORT_EACH.replace("importlib.import_module(name)", "importlib.import_module(name); import textual"),
                "data")
     assert done.returncode == 0 and "textual is blocked" in json.loads(done.stdout)["data"]
+
+
+def test_nn_tui_train_imports_neither_textual_nor_optuna(tmp_path):
+    """`nn-tui train` starts faster for not loading the app's and the search's libraries."""
+    script = textwrap.dedent(f"""
+        import sys
+        from tui.cli import main
+        code = main(["train", "--epochs", "1", "--hidden", "8", "--quiet", "--out", {str(tmp_path)!r}])
+        print(code, sorted({{m.split(".")[0] for m in sys.modules}} & {{"textual", "optuna", "plotext"}}))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "0 []", out.stdout

@@ -13,7 +13,7 @@ from engine.runs import RunInfo
 
 __all__ = ["pct", "duration", "clock", "speed", "count", "show_value", "setting", "ordered", "settings_text",
            "ended", "differing", "labels", "board_cells", "run_cells", "run_date", "change_text", "changes_text",
-           "lineage", "change_points"]
+           "lineage", "change_points", "threads"]
 
 PRIORITY = ("lr", "hidden", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule", "momentum",
             "patience", "epochs")
@@ -49,6 +49,21 @@ def clock(seconds: float) -> str:
 def speed(samples_per_sec: float) -> str:
     """61300 -> 61.3k/s, 850 -> 850/s."""
     return f"{samples_per_sec / 1000:.1f}k/s" if samples_per_sec >= 1000 else f"{samples_per_sec:.0f}/s"
+
+
+THREAD_MODES = {"auto": "chosen by timing", "config": "as set", "pinned": "as pinned", "none": "no BLAS found"}
+
+
+def threads(n: int, mode: str = "") -> str:
+    """BLAS threads in use: `1 thread`, `2 threads (chosen by timing)`, `1 thread (OPENBLAS_NUM_THREADS)`."""
+    if mode == "env":
+        from engine.threads import explicit_env
+
+        why = explicit_env() or "environment"
+    else:
+        why = THREAD_MODES.get(mode, "")
+    text = "? threads" if not n else f"{n} thread" + "s" * (n != 1)
+    return f"{text} ({why})" if why else text
 
 
 def count(n: int) -> str:

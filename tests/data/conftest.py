@@ -4,6 +4,7 @@ from __future__ import annotations
 import gzip
 import http.server
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +132,8 @@ def check_error():
 # -- a local HTTP server ------------------------------------------------------
 
 class Routes(dict):
-    """URL path -> what the server answers: bytes (200), ("cut", bytes, claimed_length), or absent (404)."""
+    """URL path -> what the server answers: bytes (200), ("cut", bytes, claimed_length), ("redirect", path),
+    ("drip", bytes, seconds between bytes), or absent (404)."""
 
     def __init__(self):
         super().__init__()
@@ -145,6 +147,25 @@ def _handler(routes: Routes):
             answer = routes.get(self.path)
             if answer is None:
                 self.send_error(404, "Not Found")
+                return
+            if isinstance(answer, tuple) and answer[0] == "redirect":
+                self.send_response(302)
+                self.send_header("Location", answer[1])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            if isinstance(answer, tuple) and answer[0] == "drip":  # one byte every `pause` seconds
+                _, body, pause = answer
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for i in range(len(body)):
+                    try:
+                        self.wfile.write(body[i:i + 1])
+                        self.wfile.flush()
+                    except OSError:
+                        return
+                    time.sleep(pause)
                 return
             if isinstance(answer, tuple) and answer[0] == "cut":
                 _, body, claimed = answer

@@ -5,12 +5,12 @@ import json
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 import data
 from engine import Control, EpochEnded, TrainConfig
 from engine.checkpoints import Checkpoint, CheckpointError, path_for, saved_epochs
 from engine.runs import RunError, fork_point, read_run, train_run
+from engine.threads import pinned
 from models import MLP
 
 TIMING = {"seconds", "elapsed", "samples_per_sec"}
@@ -31,7 +31,7 @@ def splits(easy):
 
 @pytest.fixture(scope="module", autouse=True)
 def one_blas_thread():
-    with threadpool_limits(1):  # OPENBLAS_NUM_THREADS=1: the same sums in the same order
+    with pinned(1):  # OPENBLAS_NUM_THREADS=1: the same sums in the same order
         yield
 
 

@@ -185,7 +185,9 @@ def test_divergence_later_returns_the_best_epoch(run, config):
 
 
 def test_same_seed_same_run_bit_for_bit(run, config):
-    cfg = config(epochs=3, dropout=0.2, augment="shift=1,rotate=5,noise=0.05", optimizer="adam", lr=0.005)
+    """At a fixed BLAS thread count (OpenBLAS's products round differently at another count)."""
+    cfg = config(epochs=3, dropout=0.2, augment="shift=1,rotate=5,noise=0.05", optimizer="adam", lr=0.005,
+                 threads=1)
     (a, model_a), (b, model_b) = run(cfg), run(cfg)
     assert untimed(a.history) == untimed(b.history)
     assert same_weights(model_a.params, model_b.params)

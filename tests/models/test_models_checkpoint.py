@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import models.checkpoint as checkpoint
+import data.files
 from models import MLP, CheckpointError, Spec, atomic_write, load, save
 from models.checkpoint import weights_digest
 
@@ -79,7 +79,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(checkpoint.os, "replace", broken_replace)
+    monkeypatch.setattr(data.files.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old"

@@ -10,10 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 from textual.app import App
-from threadpoolctl import threadpool_limits
 
 import data
-from engine import Control, TrainConfig
+from engine import Control, TrainConfig, threads
 from tui.app import NNTuiApp, make_app
 
 
@@ -22,7 +21,7 @@ def one_blas_thread():
     """One BLAS thread while these tests run. OpenBLAS threads spin between the small matrix products
     of a tiny run, so the process never looks idle and every Pilot key press (which waits for an idle
     CPU, up to 1 s twice) takes 2 s; on a 2-core CI machine they also starve the UI thread."""
-    with threadpool_limits(1):
+    with threads.pinned(1):  # and the engine's thread chooser keeps it
         yield
 
 

@@ -160,7 +160,7 @@ async def test_o_refuses_a_bad_path_and_a_file_that_is_no_model(app_factory, tmp
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         for bad, why in ((tmp_path / "missing.npz", "no such file"), (junk, "not an .npz model file"),
-                         (notes_json, "not an .npz model file"), (tmp_path, "not an .npz model file")):
+                         (notes_json, "not an .npz model file"), (tmp_path, "a directory, not a regular file")):
             app.clear_notifications()
             await pilot.press("o")
             await pilot.pause()

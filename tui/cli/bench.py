@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import platform
-from contextlib import nullcontext
+import subprocess
+import sys
+import time
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -22,6 +25,10 @@ def register(sub) -> None:
                    help="time only this batch size (repeatable)")
     p.add_argument("--threads", type=int, help="BLAS threads (default: what the BLAS library chooses)")
     p.add_argument("--repeats", type=int, default=3, help="timed repeats, best kept (default 3)")
+    p.add_argument("--load", action="store_true",
+                   help="train alone and beside a busy process (started and stopped by the bench) at 1 thread, "
+                        "all cores and the count chosen by timing; prints each loaded/alone ratio "
+                        "(default: 784-512-256-10 at batch 128)")
     p.set_defaults(run=run_bench)
 
 
@@ -49,12 +56,17 @@ def run_bench(args) -> int:
     hidden = tuple(parse_hidden(h) for h in args.hidden) if args.hidden else STANDARD
     batches = tuple(args.batch_size) if args.batch_size else BATCHES
     samples = 10_000 if args.quick else None
+    if args.load:
+        hidden = hidden if args.hidden else ((512, 256),)
+        batches = batches if args.batch_size else (128,)
     for b in batches:
         FIELDS["batch_size"].check(b)
         if b > (samples or len(splits.train)):
             raise ConfigError(f"--batch-size {b} is larger than the {samples or len(splits.train):,} samples timed")
     if args.repeats < 1:
         raise ConfigError(f"--repeats {args.repeats} must be at least 1")
+    if args.load:
+        return run_load(con, splits, hidden, batches, samples, args.repeats)
     with threadpool_limits(args.threads) if args.threads else nullcontext():
         con.print(f"nn-tui bench   numpy {np.__version__}   {blas_summary()}   float32   "
                   f"python {platform.python_version()}   {platform.machine()}")
@@ -70,3 +82,41 @@ def run_bench(args) -> int:
                   "MB: peak NumPy memory while training (tracemalloc).", style="dim")
     return 0
 
+
+
+@contextmanager
+def busy_process():
+    """Another process spinning on a core while the block runs; always stopped, Ctrl+C included."""
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"], stdin=subprocess.DEVNULL)
+    try:
+        time.sleep(0.2)  # spinning before the timing starts
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+LOAD_HEAD = f"{'model':<16} {'batch':>5} {'threads':>7} {'alone/s':>9} {'loaded/s':>9} {'loaded/alone':>12}"
+
+
+def run_load(con, splits, hidden, batches, samples, repeats) -> int:
+    from engine.bench import load_bench
+
+    con.print(f"nn-tui bench --load   numpy {np.__version__}   {blas_summary()}   float32   "
+              f"python {platform.python_version()}   {platform.machine()}")
+    con.print(LOAD_HEAD, style="bold")
+    rows = []
+    with con.status("timing...") as status:
+        for t in load_bench(splits.train.x, splits.train.y, busy_process, hidden, batches, samples, repeats,
+                            lambda spec, b, c: status.update(f"timing {spec} at batch {b}, {c} threads...")):
+            rows.append(t)
+            con.print(f"{t.spec:<16} {t.batch:>5} {t.threads:>7} {t.alone:>9,.0f} {t.loaded:>9,.0f} "
+                      f"{t.ratio:>11.2f}x")
+            if t.threads == "auto":
+                same = [r for r in rows if (r.spec, r.batch) == (t.spec, t.batch) and r.threads != "auto"]
+                con.print(f"{'':<30}auto / best fixed count: alone {t.alone / max(r.alone for r in same):.2f}x, "
+                          f"loaded {t.loaded / max(r.loaded for r in same):.2f}x", style="dim")
+    con.print("alone/s, loaded/s: training samples per second alone and beside one busy process "
+              "(`python -c 'while True: pass'`, started and stopped by the bench), best of the repeats. auto: "
+              "the count chosen by timing the run's own steps, as `nn-tui train` does.", style="dim")
+    return 0

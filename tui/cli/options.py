@@ -5,6 +5,7 @@ import argparse
 from dataclasses import fields
 
 from engine import FIELDS, TrainConfig
+from engine.grid import FIXED
 
 DEFAULTS = TrainConfig()
 TYPES = {f.name: f.type for f in fields(TrainConfig)}
@@ -37,7 +38,7 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
         text = f.name in ("data", "augment", "hidden") or f.name in FIELDS and FIELDS[f.name].choices
         kind = "str" if text else TYPES[f.name]
         metavar = f.name.upper().replace("_", "-")
-        if multi and f.name not in ("data", "dev_size"):
+        if multi and f.name not in FIXED:
             several = ("; several separated by ';', e.g. off;shift" if f.name == "augment"
                        else "; several separated by commas")
             text = describe(f.name) + several

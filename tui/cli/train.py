@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
 
-from ..text import changes_text, pct
+from ..text import changes_text, pct, threads
 from .console import console, load_data
 from .options import add_train_options, config_from_args
 
@@ -118,16 +118,16 @@ def run_train(args) -> int:
         con.print(EPOCH_HEAD, style="bold")
     progress = Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
                         TextColumn("{task.percentage:>3.0f}%  loss {task.fields[loss]:.4f}  acc {task.fields[acc]}  "
-                                   "{task.fields[speed]:,.0f} samples/s"), TimeElapsedColumn(),
+                                   "{task.fields[speed]:,.0f} samples/s  {task.fields[threads]}"), TimeElapsedColumn(),
                         console=con, transient=True, disable=quiet)
     first = fork.epoch if fork else 0
     task = progress.add_task("train", total=cfg.epochs, completed=first, epoch=first + 1, epochs=cfg.epochs,
-                             loss=0.0, acc="-", speed=0)
+                             loss=0.0, acc="-", speed=0, threads="")
 
     def listener(event):
         if isinstance(event, BatchEnded):
             progress.update(task, completed=event.progress, epoch=event.epoch, loss=event.loss,
-                            acc=pct(event.accuracy), speed=event.samples_per_sec)
+                            acc=pct(event.accuracy), speed=event.samples_per_sec, threads=threads(event.threads))
         elif isinstance(event, EpochEnded):
             progress.update(task, completed=event.epoch)
             if not quiet:
@@ -140,7 +140,8 @@ def run_train(args) -> int:
     if args.json:
         out = {k: summary.get(k) for k in ("test_accuracy", "dev_accuracy", "test_loss", "dev_loss", "epochs",
                                             "best_epoch", "seconds", "wall_seconds", "stop", "stop_reason",
-                                            "run_dir", "model_path", "samples_per_sec", "spec", "data")}
+                                            "run_dir", "model_path", "samples_per_sec", "threads", "threads_mode",
+                                            "spec", "data")}
         info = read_run(Path(summary["run_dir"]))
         out.update(config=info.config, changes=info.changes, fork=info.fork)
         print(json.dumps(out))
@@ -150,7 +151,8 @@ def run_train(args) -> int:
     if result.best_epoch:
         con.print(f"best epoch {result.best_epoch}   dev accuracy [bold]{pct(summary['dev_accuracy'])}[/]   "
                   f"test accuracy [bold]{pct(summary['test_accuracy'])}[/] (test loss {summary['test_loss']:.4f})   "
-                  f"training {summary['seconds']:.1f}s, {summary['samples_per_sec']:,.0f} samples/s")
+                  f"training {summary['seconds']:.1f}s, {summary['samples_per_sec']:,.0f} samples/s, "
+                  f"{threads(summary['threads'], summary['threads_mode'])}")
         con.print(f"model saved: {summary['model_path']}")
     con.print(f"run directory: {summary['run_dir']}", style="dim")
     return 0 if result.stop != "diverged" else 1

@@ -20,7 +20,7 @@ class SettingsPanel(Static):
         table.add_column(no_wrap=True)
         current = running or upcoming
         for f in fields(TrainConfig):
-            value = Text(show_value(getattr(current, f.name)))
+            value = Text(show_value(getattr(current, f.name)) if f.name != "threads" or current.threads else "auto")
             if running is not None and f.name in LIVE:
                 value.append(" live", style="green dim")
             if running is not None and getattr(upcoming, f.name) != getattr(running, f.name) and f.name not in LIVE:

@@ -1,10 +1,12 @@
 """End-to-end tests of the headless commands: what a person types, what they read, the exit code."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +190,56 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(argv, isolated):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0, err
     assert err == ""
+
+
+def test_train_threads_option_is_kept_and_reported(capsys, small_npz, monkeypatch):
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    code, out, _ = run(capsys, "train", "--data", str(small_npz), "--hidden", "16", "--epochs", "2",
+                       "--dev-size", "200", "--threads", "1", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["threads"] == 1 and result["threads_mode"] == "config"
+    assert result["config"]["threads"] == 1
+    history = [json.loads(line) for line in (Path(result["run_dir"]) / "metrics.jsonl").read_text().splitlines()]
+    assert [h["threads"] for h in history] == [1, 1]
+    assert json.loads((Path(result["run_dir"]) / "summary.json").read_text())["threads"] == 1
+    code, out, err = run(capsys, "train", "--data", str(small_npz), "--threads", "-1")
+    assert code == 1 and "--threads -1 is out of range" in err
+
+
+def test_search_refuses_to_search_threads(capsys, small_npz):
+    """One count for every trial: a list is refused by the option itself."""
+    with pytest.raises(SystemExit) as stop:
+        main(["search", "--data", str(small_npz), "--threads", "1,2"])
+    assert stop.value.code == 2 and "--threads: invalid int value: '1,2'" in capsys.readouterr().err
+
+
+def test_bench_load_stops_its_busy_process(capsys, monkeypatch):
+    from engine.threads import cores
+    from tui.cli import bench
+
+    started = []
+    real = bench.busy_process
+
+    @contextlib.contextmanager
+    def spy():
+        with real() as proc:
+            started.append(proc)
+            yield proc
+
+    monkeypatch.setattr(bench, "busy_process", spy)
+    code, out, _ = run(capsys, "bench", "--load", "--quick", "--hidden", "32", "--batch-size", "256", "--repeats", "1")
+    assert code == 0 and started and all(p.poll() is not None for p in started)
+    rows = [line.split() for line in out.splitlines() if line.startswith("784-32-10")]
+    assert [r[2] for r in rows] == [*[str(c) for c in sorted({1, cores()})], "auto"]
+    assert all(r[-1].endswith("x") and float(r[-1][:-1]) > 0 for r in rows)
+
+
+def test_the_busy_process_is_stopped_when_the_bench_is_interrupted():
+    from tui.cli.bench import busy_process
+
+    with pytest.raises(KeyboardInterrupt):
+        with busy_process() as proc:
+            assert proc.poll() is None  # spinning
+            raise KeyboardInterrupt
+    assert proc.poll() is not None

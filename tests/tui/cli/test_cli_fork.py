@@ -5,9 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from threadpoolctl import threadpool_limits
 
 from engine.runs import read_run
+from engine.threads import pinned
 from tui.cli import main
 
 TIMING = {"seconds", "elapsed", "samples_per_sec"}
@@ -31,7 +31,7 @@ def epochs(result) -> list[dict]:
 
 
 def test_a_2_epoch_run_forked_to_4_equals_a_4_epoch_run(capsys, small_npz):
-    with threadpool_limits(1):  # OPENBLAS_NUM_THREADS=1
+    with pinned(1):  # OPENBLAS_NUM_THREADS=1
         straight = train(capsys, small_npz, "--epochs", "4")
         short = train(capsys, small_npz, "--epochs", "2")
         forked = train(capsys, small_npz, "--fork", Path(short["run_dir"]).name, "--epochs", "4")

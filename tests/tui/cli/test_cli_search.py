@@ -135,3 +135,41 @@ def test_plot_writes_a_png(capsys, three_runs, tmp_path):
     code, out, err = run_cli(capsys, "plot", three_runs[0].name, three_runs[1].name, "--out", out_file)
     assert code == 0, err
     assert out_file.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"saved {out_file}" in out
+
+
+def test_search_with_workers_pruning_a_range_and_resume(capsys, tiny_npz, runs_root):
+    code, out, err = run_cli(capsys, "search", "--data", tiny_npz, "--dev-size", 200, "--hidden", 16,
+                             "--lr", "0.1,0.05,1e-5", "--epochs", 5, "--patience", 0, "--prune", "--out", runs_root)
+    assert code == 0, err
+    assert "median pruning" in out and "all 3 trials done (1 pruned)" in out
+    assert [line for line in out.splitlines() if "1e-05" in line and "pruned" in line]
+    fits(out)
+    code, out, err = run_cli(capsys, "search", "--data", tiny_npz, "--dev-size", 200, "--hidden", "8:32",
+                             "--lr", "0.01:0.3", "--epochs", 2, "--sampler", "tpe", "--trials", 3, "--workers", 2,
+                             "--json", "--out", runs_root)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["sampler"] == "tpe" and result["workers"] == 2 and result["complete"] == 3
+    assert {r["worker"] for r in result["rows"]} <= {"w1", "w2"} and result["test_accuracy"] is not None
+    code, out, err = run_cli(capsys, "search", "--resume", result["search_dir"], "--out", runs_root)
+    assert code == 0 and "all 3 trials done" in out  # nothing left: the board and the winner again
+
+
+def test_search_refuses_bad_plans_and_resumes_in_one_line(capsys, tmp_path, runs_root):
+    for argv, says in ((["--lr", "1e-3:0.3"], "a range (lo:hi) is sampled, not gridded"),
+                       (["--lr", "0.1,0.2", "--sampler", "tpe"], "--sampler tpe needs --trials N"),
+                       (["--resume", "--lr", "0.1"], "--resume continues a search with its own settings: drop --lr"),
+                       (["--resume", str(tmp_path)], "not a search directory"),
+                       (["--resume", "--out", str(tmp_path / "none")], "no search to resume")):
+        code, out, err = run_cli(capsys, "search", *argv)
+        assert code == 1 and err.startswith("nn-tui: error: ") and says in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_search_help_explains_each_search_option(capsys):
+    with pytest.raises(SystemExit):
+        main(["search", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for flag in ("--sampler", "--trials", "--workers", "--prune", "--storage", "--study", "--resume"):
+        assert flag in out
+    assert "postgresql://" in out and "one BLAS thread" in out and "median" in out and "lo:hi" in out
