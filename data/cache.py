@@ -21,7 +21,7 @@ CHUNK = 1 << 24
 
 def crc(data) -> int:
     """CRC-32 of bytes or a contiguous array, in chunks (zlib reads at GB/s)."""
-    view = memoryview(data).cast("B")
+    view = memoryview(data.reshape(-1) if isinstance(data, np.ndarray) else data).cast("B")
     value = 0
     for start in range(0, len(view), CHUNK):
         value = zlib.crc32(view[start:start + CHUNK], value)
@@ -62,7 +62,7 @@ def read(path: Path, key: dict) -> tuple[dict[str, np.ndarray], dict] | None:
             arrays = {}
             for a, dtype in zip(header["arrays"], dtypes):
                 array = np.empty(a["shape"], dtype)
-                if f.readinto(memoryview(array).cast("B")) != array.nbytes or crc(array) != a["crc32"]:
+                if f.readinto(memoryview(array.reshape(-1)).cast("B")) != array.nbytes or crc(array) != a["crc32"]:
                     return None
                 arrays[a["name"]] = array
             if f.read(1):
@@ -87,7 +87,7 @@ def write(path: Path, key: dict, arrays: dict[str, np.ndarray], extra: dict) -> 
         with os.fdopen(fd, "wb") as f:
             f.write(MAGIC + json.dumps(header).encode() + b"\n")
             for v in arrays.values():
-                f.write(memoryview(v).cast("B"))
+                f.write(memoryview(v.reshape(-1)).cast("B"))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -163,3 +163,10 @@ def test_the_fingerprint_sees_new_bytes_behind_the_same_size_and_mtime(tmp_path)
     after = cache.fingerprint([path])
     assert before[0]["size"] == after[0]["size"] and before[0]["mtime_ns"] == after[0]["mtime_ns"]
     assert before != after
+
+
+def test_empty_arrays_go_through_the_cache(tmp_path):
+    arrays = {"a": np.zeros((0, 28, 28), np.uint8), "b": np.arange(3, dtype=np.uint8)}
+    cache.write(tmp_path / "e.arrays", {"k": 1}, arrays, {})
+    got, _ = cache.read(tmp_path / "e.arrays", {"k": 1})
+    assert got["a"].shape == (0, 28, 28) and list(got["b"]) == [0, 1, 2]
