@@ -141,10 +141,10 @@ def run_date(run: RunInfo) -> str:
 
 
 def change_text(change: dict) -> str:
-    """`lr 0.1 -> 5 at 3.12` (epoch 3, after its 12th batch; 3.0: as epoch 3 began)."""
+    """`lr 0.1 -> 5 at epoch 3 batch 12` (after its 12th batch; batch 0: as the epoch began)."""
     name = SHORT.get(change.get("field", ""), str(change.get("field", "")).replace("_", " ")) or change.get("field")
     old, new = (show_value(change.get(k)) for k in ("old", "new"))
-    return f"{name} {old} -> {new} at {change.get('epoch', '?')}.{change.get('batch', 0)}"
+    return f"{name} {old} -> {new} at epoch {change.get('epoch', '?')} batch {change.get('batch', 0)}"
 
 
 def changes_text(changes: list[dict], limit: int | None = 4) -> str:

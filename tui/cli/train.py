@@ -87,6 +87,7 @@ def epoch_line(e) -> Text:
 
 def run_train(args) -> int:
     from engine import BatchEnded, ConfigError, Control, EpochEnded, SettingsChanged
+    from engine.health import alerts
     from engine.runs import KEEP, read_run, runs_dir, train_run
 
     root = Path(args.out) if args.out else runs_dir()
@@ -124,15 +125,23 @@ def run_train(args) -> int:
     task = progress.add_task("train", total=cfg.epochs, completed=first, epoch=first + 1, epochs=cfg.epochs,
                              loss=0.0, acc="-", speed=0, threads="")
 
+    history, changes, told = list(fork.history) if fork else [], list(fork.changes) if fork else [], set()
+
     def listener(event):
         if isinstance(event, BatchEnded):
             progress.update(task, completed=event.progress, epoch=event.epoch, loss=event.loss,
                             acc=pct(event.accuracy), speed=event.samples_per_sec, threads=threads(event.threads))
         elif isinstance(event, EpochEnded):
             progress.update(task, completed=event.epoch)
+            history.append(event.record())
             if not quiet:
                 progress.console.print(epoch_line(event))
+                for alert in alerts(history, changes):
+                    if alert.kind not in told:  # each kind of trouble once
+                        told.add(alert.kind)
+                        progress.console.print(Text(f"  ⚠ {alert.text}", style="yellow"))
         elif isinstance(event, SettingsChanged) and not quiet:
+            changes.extend(event.entries())
             progress.console.print("changed " + changes_text(event.entries(), None))
 
     with progress, graceful_interrupt(control, con):

@@ -15,7 +15,7 @@ from textual_plotext import PlotextPlot
 from engine.runs import RunInfo, list_runs
 
 from ..compare import draw, rich_color
-from ..text import differing, labels, pct, run_cells, run_date, settings_text
+from ..text import change_points, changes_text, differing, labels, lineage, pct, run_cells, run_date, settings_text
 from .help import HelpScreen
 
 
@@ -28,9 +28,9 @@ class CompareChart(PlotextPlot):
         self.series: list[tuple[str, list[dict]]] = []
         self.legend: list = []
 
-    def show(self, series: list[tuple[str, list[dict]]]) -> None:
+    def show(self, series: list[tuple[str, list[dict]]], marks: list[list[float]] | None = None) -> None:
         self.series = series
-        self.legend = draw(self.plt, series, self.metric, "both", color=True)
+        self.legend = draw(self.plt, series, self.metric, "both", color=True, marks=marks)
         self.refresh()
 
 
@@ -107,6 +107,10 @@ class RunsScreen(ModalScreen[None]):
             bad = "red" if run.damaged else ""
             mark = str(self.marked.index(run.path) + 1) if run.path in self.marked else ""
             settings = Text(settings_text(run.differences(), sort=True), style="dim")
+            if run.fork:
+                settings.append(f"  {lineage(run)}", style="cyan")
+            if run.changes:
+                settings.append(f"  changed {changes_text(run.changes, 2)}", style="yellow")
             if run.damaged:
                 settings = Text("damaged: " + "; ".join(run.problems), style="red")
             name = Text(run.name, style=bad)
@@ -143,7 +147,7 @@ class RunsScreen(ModalScreen[None]):
         names = [f"{chr(65 + i % 26)} {label}" for i, label in enumerate(labels(runs))]
         series = list(zip(names, [r.history for r in runs]))
         for chart in self.query(CompareChart):
-            chart.show(series)
+            chart.show(series, [change_points(r) for r in runs])
         legend = Text()
         diffs = differing(runs)
         what = "marked" if self.marked else "under the cursor (space marks runs to compare)"
@@ -158,6 +162,9 @@ class RunsScreen(ModalScreen[None]):
             legend.append(f"{rest}  ")
             legend.append(f"dev {pct(run.dev_acc)}, {run.epochs} epochs"
                           + (" (no epochs recorded)" if not run.history else ""), style="dim")
+            if run.fork or run.changes:
+                legend.append("  │ " + "; ".join(filter(None, [lineage(run), changes_text(run.changes, 2)])),
+                              style=rich_color(paint))
             legend.append("\n")
         legend.rstrip()
         self.query_one("#compare-legend", Static).update(legend)

@@ -75,3 +75,11 @@ def test_bad_forks_are_one_line(capsys, small_npz, extra, message):
     parent = train(capsys, small_npz, "--epochs", "2")
     code, _, err = run(capsys, "train", "--fork", Path(parent["run_dir"]).name + extra[0], *extra[1:])
     assert code == 1 and message in err and err.count("\n") == 1
+
+
+def test_train_prints_an_alert_once_with_what_to_try(capsys, small_npz):
+    code, out, _ = run(capsys, "train", "--data", str(small_npz), "--hidden", "32,32,32,32,32,32,32,32",
+                       "--activation", "sigmoid", "--init", "xavier", "--epochs", "2", "--dev-size", "200")
+    out = " ".join(out.split())  # lines wrap at the console's width
+    assert code == 0
+    assert out.count("⚠ gradients vanish in early layers") == 1 and "try relu with he init" in out
