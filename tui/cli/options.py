@@ -5,6 +5,7 @@ import argparse
 from dataclasses import fields
 
 from engine import FIELDS, TrainConfig
+from engine.config import CONV_LR
 from engine.grid import FIXED
 
 DEFAULTS = TrainConfig()
@@ -20,6 +21,8 @@ def describe(name: str) -> str:
     default = getattr(DEFAULTS, name)
     if name == "hidden":
         return f"hidden layer sizes, e.g. 128 or 256,128 (default {','.join(map(str, default))})"
+    if name == "lr":
+        return f"learning rate; (0, 10] (default {default:g}, {CONV_LR:g} with --conv)"
     if name == "conv":
         return ("conv blocks (conv k x k 'same' -> 2x2 max-pool -> activation) before the hidden layers: channels, "
                 "e.g. 32,64 (default off: an MLP)")
@@ -59,4 +62,7 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
     """The TrainConfig the flags ask for (flags not given keep `base`'s values); ConfigError if invalid."""
     chosen = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
-    return (base or DEFAULTS).replace(**chosen)
+    config = (base or DEFAULTS).replace(**chosen)
+    if base is None and config.conv and "lr" not in chosen:  # a conv net's own default (not for a fork)
+        config = config.replace(lr=CONV_LR)
+    return config
