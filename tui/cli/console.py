@@ -17,7 +17,9 @@ class PipeConsole(Console):
 
 
 def console(stderr: bool = False) -> Console:
-    return PipeConsole(stderr=stderr, highlight=False)
+    """Prose is never broken at the console's width (a pipe gets 80 columns): the terminal or the reader
+    wraps it; tables and pictures still fit the width."""
+    return PipeConsole(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def use_color(con: Console) -> bool:
@@ -52,7 +54,12 @@ def download_with_progress(source, con: Console) -> None:
                 tasks[name] = progress.add_task(name, total=total)
             progress.update(tasks[name], completed=done, total=total)
 
-        data.download(source, report)
+        try:
+            data.download(source, report)
+        except data.DataError as e:  # one line, with what to do next
+            files = ", ".join(f.name for f in source.files)
+            raise data.DataError(f"{e}. Next: when online, run `nn-tui data download {source.name}`; offline, "
+                                 f"copy {files} into {source.directory()}") from None
 
 
 def die(message: str) -> int:

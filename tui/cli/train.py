@@ -10,7 +10,7 @@ from rich.text import Text
 
 from data.files import dumps
 
-from ..text import changes_text, pct, threads
+from ..text import changes_text, patience_note, pct, threads
 from .console import console, load_data
 from .options import add_train_options, config_from_args
 
@@ -110,6 +110,9 @@ def run_train(args) -> int:
     quiet = args.quiet or args.json
     con = console(stderr=args.json)
     splits = load_data(source, cfg.dev_size, cfg.seed, con)
+    note = patience_note(cfg.epochs, cfg.patience)
+    if note and (args.epochs is not None or args.patience is not None):  # the defaults are the user's to keep
+        console(stderr=True).print(Text(f"nn-tui: warning: {note}", style="yellow"))
     control = Control()
     if not quiet:
         if fork:
