@@ -17,9 +17,9 @@ class PipeConsole(Console):
 
 
 def console(stderr: bool = False) -> Console:
-    """Prose is never broken at the console's width (a pipe gets 80 columns): the terminal or the reader
-    wraps it; tables and pictures still fit the width."""
-    return PipeConsole(stderr=stderr, highlight=False, soft_wrap=True)
+    """A pipe gets 80 columns: print each record (a path, a result) as a line of its own that fits, or with
+    soft_wrap=True so that it is never broken in the middle."""
+    return PipeConsole(stderr=stderr, highlight=False)
 
 
 def use_color(con: Console) -> bool:

@@ -70,7 +70,7 @@ def run_eval(args) -> int:
         print(dumps({"model": args.model, "data": splits.name, "test_accuracy": ev.accuracy, "test_loss": ev.loss,
                           "confusion": ev.confusion.tolist(), **{k: v.tolist() for k, v in stats.items()}}))
         return 0
-    con.print(f"[bold]{args.model}[/]")
+    con.print(f"[bold]{args.model}[/]", soft_wrap=True)
     con.print(f"{model.spec} {model.spec.activation} on the {splits.name} test split ({len(splits.test):,} "
               f"{splits.noun})")
     errors = int((ev.pred != splits.test.y).sum())

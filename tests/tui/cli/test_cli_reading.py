@@ -110,16 +110,21 @@ def test_help_ranges_read_as_numbers_on_one_line(capsys, monkeypatch):
     assert re.search(r"\[0,\s4294967295\]", out) and re.search(r"\(0,\s10000000\]", out)
 
 
-def test_piped_output_keeps_each_sentence_on_one_line(small_npz, isolated):
-    """Through a pipe (80 columns for rich) a long line stays whole: the reader's terminal wraps it."""
+def test_piped_output_keeps_each_record_on_one_line(small_npz, isolated):
+    """Through a pipe (80 columns for rich) a line is never broken mid-phrase: each record fits on a line
+    of its own, or stays whole (a long path) for the reader's terminal to wrap."""
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     out = subprocess.run([sys.executable, "-m", "tui.cli", "train", "--data", str(small_npz), "--hidden", "8",
                           "--epochs", "1", "--dev-size", "100", "--out", str(isolated / "a-rather-long-runs-directory"
                                                                                / "name" / "to-pass-eighty-columns")],
                          capture_output=True, text=True, env=env, timeout=120).stdout
-    saved = next(line for line in out.splitlines() if line.startswith("model saved:"))
+    lines = out.splitlines()
+    saved = next(line for line in lines if line.startswith("model saved:"))
     assert saved.endswith("model.npz") and len(saved) > 80
-    assert re.search(r"best epoch 1 +dev accuracy .* test accuracy .* samples/s", out)
+    assert any(re.fullmatch(r"small\.npz: 1,\d+ train / 100 dev / 500 test digits", line) for line in lines), out
+    assert any(re.fullmatch(r"best epoch 1 +dev accuracy \S+% +test accuracy \S+% \(test loss [\d.]+\)", line)
+               for line in lines), out
+    assert all(len(line) <= 80 for line in lines if not line.startswith(("model saved:", "run directory:")))
 
 
 def test_offline_download_says_what_to_do_next_and_leaves_no_folder(capsys, isolated, monkeypatch):
