@@ -72,7 +72,7 @@ def header_lines(cfg, splits) -> list[str]:
             f"{splits.noun}",
             f"{cfg.spec()} {cfg.activation}   {cfg.optimizer} lr {cfg.lr:g}"
             + (f" momentum {cfg.momentum:g}" if cfg.optimizer != "sgd" else "") + f" {sched}   batch {cfg.batch_size}",
-            f"up to {cfg.epochs} epochs" + (f", patience {cfg.patience} on {cfg.monitor}" if cfg.patience else "")
+            f"up to {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}" + (f", patience {cfg.patience} on {cfg.monitor}" if cfg.patience else "")
             + "".join("   " + e for e in extras if e)]
 
 
@@ -114,7 +114,7 @@ def run_train(args) -> int:
     splits = load_data(source, cfg.dev_size, cfg.seed, con)
     note = patience_note(cfg.epochs, cfg.patience)
     if note and (args.epochs is not None or args.patience is not None):  # the defaults are the user's to keep
-        console(stderr=True).print(Text(f"nn-tui: warning: {note}", style="yellow"))
+        console(stderr=True).print(Text(f"nn-tui: warning: {note}", style="yellow"), soft_wrap=True)  # one line
     control = Control()
     if not quiet:
         if fork:
