@@ -73,7 +73,8 @@ def header_lines(cfg, splits) -> list[str]:
             f"{cfg.spec()} {cfg.activation}   {cfg.optimizer} lr {cfg.lr:g}"
             + (f" momentum {cfg.momentum:g}" if cfg.optimizer != "sgd" else "") + f" {sched}   batch {cfg.batch_size}",
             f"up to {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}"
-            + (f", patience {cfg.patience} on {cfg.monitor}" if cfg.patience else "") + "".join("   " + e for e in extras if e)]
+            + (f", patience {cfg.patience} on {cfg.monitor}" if cfg.patience else "")
+            + "".join("   " + e for e in extras if e)]
 
 
 EPOCH_HEAD = (f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  {'dev loss':>8}  {'dev acc':>8}  {'lr':>8}  "
