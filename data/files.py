@@ -7,6 +7,7 @@ and inflated data stops at MAX_RATIO times the compressed size (deflate itself t
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import stat
 import tempfile
@@ -254,3 +255,24 @@ def clean_temp(directory: str | os.PathLike, older_than: float = 60.0) -> list[P
             except OSError:
                 pass
     return removed
+
+
+def finite(value):
+    """`value` with every nan or infinity (also inside dicts, lists, NumPy scalars) replaced by None,
+    so the JSON written is valid JSON (json.dumps would write a bare NaN)."""
+    if isinstance(value, float) or isinstance(value, np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return finite(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def dumps(value, **kw) -> str:
+    """json.dumps of `finite(value)`, refusing anything non-finite left over (never a bare NaN)."""
+    return json.dumps(finite(value), allow_nan=False, **kw)

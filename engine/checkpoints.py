@@ -10,12 +10,12 @@ from __future__ import annotations
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from data.files import Npz
 from models import CheckpointError, atomic_write
 
 FORMAT, VERSION = "nn-tui-checkpoint", 1
@@ -116,14 +116,12 @@ class Checkpoint:
     def load(cls, path: Path) -> "Checkpoint":
         path = Path(path)
         try:
-            if not zipfile.is_zipfile(path):
-                raise CheckpointError(f"{path}: not a checkpoint (not a zip archive)")
-            with np.load(path, allow_pickle=False) as z:
-                arrays = {k: z[k] for k in z.files}
+            with Npz(path, CheckpointError, "a checkpoint") as z:  # headers checked before each array is read
+                arrays = {k: z.array(k) for k in z.names}
             meta = json.loads(str(arrays.pop("meta")))
-        except FileNotFoundError:
-            raise CheckpointError(f"{path}: no such checkpoint") from None
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        except CheckpointError:
+            raise
+        except (ValueError, KeyError) as e:
             raise CheckpointError(f"{path}: not a readable checkpoint ({e})") from None
         if not isinstance(meta, dict) or meta.get("format") != FORMAT or meta.get("version") != VERSION:
             raise CheckpointError(f"{path}: not an nn-tui checkpoint of version {VERSION}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import models
 from data.errors import UserError
+from data.files import clean_temp, dumps
 from models import MLP, atomic_write
 
 from .checkpoints import Checkpoint, CheckpointError, path_for, prune, saved_epochs
@@ -28,19 +29,27 @@ def runs_dir() -> Path:
 
 
 def write_json(path: Path, value: dict) -> None:
-    atomic_write(path, (json.dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode())
+    atomic_write(path, (dumps(value, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
 def new_run_dir(root: Path, cfg: TrainConfig, label: str = "", name: str | None = None) -> Path:
     """A fresh directory named by time and architecture, e.g. 20261122-141503-784-512-256-10 (or `name`)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    name = name or f"{stamp}-{cfg.spec()}" + (f"-{label}" if label else "")
+    return unique_dir(root, name or f"{stamp}-{cfg.spec()}" + (f"-{label}" if label else ""))
+
+
+def unique_dir(root: Path, name: str) -> Path:
+    """root/name, or root/name-2, -3...: created atomically, so two runs started at once never share one."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
     path, k = root / name, 1
-    while path.exists():
-        k += 1
-        path = root / f"{name}-{k}"
-    path.mkdir(parents=True)
-    return path
+    while True:
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            k += 1
+            path = root / f"{name}-{k}"
 
 
 def model_meta(data_name: str, source: str, cfg: TrainConfig, metrics: dict, **extra) -> dict:
@@ -146,7 +155,7 @@ class Recorder:
                        **({"fork": fork.record(cfg)} if fork else {}), "changes": self.changes}
         write_json(self.path / "config.json", self.config)
         if fork:
-            atomic_write(self.path / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in fork.history).encode())
+            atomic_write(self.path / "metrics.jsonl", "".join(dumps(h) + "\n" for h in fork.history).encode())
 
     @property
     def model_path(self) -> Path:
@@ -155,7 +164,7 @@ class Recorder:
     def __call__(self, event) -> None:
         if isinstance(event, EpochEnded):
             with open(self.path / "metrics.jsonl", "a", encoding="utf-8") as f:  # a line per epoch, closed at once
-                f.write(json.dumps(event.record()) + "\n")
+                f.write(dumps(event.record()) + "\n")
             if event.improved:
                 self.save_model({"epoch": event.epoch, "dev_accuracy": event.dev_acc, "dev_loss": event.dev_loss})
         elif isinstance(event, SettingsChanged):
@@ -307,8 +316,10 @@ class RunInfo:
     @property
     def started(self) -> datetime | None:
         try:
-            return datetime.fromisoformat(str(self.meta["started"]))
-        except (KeyError, ValueError):
+            when = datetime.fromisoformat(str(self.meta["started"]))
+            # one with a UTC offset is shown in local time, so aware and naive times sort together
+            return when.astimezone().replace(tzinfo=None) if when.tzinfo else when
+        except (KeyError, ValueError, OverflowError, OSError):
             try:
                 return datetime.fromtimestamp(self.path.stat().st_mtime)
             except OSError:
@@ -390,6 +401,7 @@ def read_run(path: Path, root: Path | None = None, search: str | None = None) ->
     except ValueError:
         name = path.name
     info = RunInfo(path, name, search=search)
+    clean_temp(path)  # what a killed save left behind (.model.npz.*.tmp)
     config, problem = _read_json(path / "config.json")
     if problem:
         info.problems.append(problem)
@@ -403,10 +415,10 @@ def read_run(path: Path, root: Path | None = None, search: str | None = None) ->
     elif not problem:
         info.problems.append("config.json has no settings")
     info.meta = {k: v for k, v in config.items() if k != "config"}
-    info.history, problem = read_history(path / "metrics.jsonl")
-    if problem:
-        info.problems.append(problem)
+    info.history, history_problem = read_history(path / "metrics.jsonl")
     info.summary, problem = _read_json(path / "summary.json")
+    if history_problem and not (history_problem == "no metrics.jsonl" and info.summary.get("epochs") == 0):
+        info.problems.append(history_problem)  # a run stopped before its first epoch ended has none, rightly
     if problem:
         info.problems.append(problem + (" (still running, or interrupted)" if problem.startswith("no ") else ""))
     model = path / "model.npz"

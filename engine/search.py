@@ -41,7 +41,7 @@ from .config import show_value as show
 from .control import Control
 from .grid import FIXED, SEARCHABLE, Range, is_grid, parse_axis, parse_range, parse_space, parse_values  # noqa: F401
 from .metrics import evaluate
-from .runs import model_meta, runs_dir, train_run, write_json
+from .runs import model_meta, runs_dir, train_run, unique_dir, write_json
 
 RANK_BY = ("dev_acc", "dev_loss")
 SAMPLERS = ("grid", "random", "tpe")
@@ -358,13 +358,7 @@ class SearchResult:
 
 
 def new_search_dir(root: Path) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path, k = root / f"search-{stamp}", 1
-    while path.exists():
-        k += 1
-        path = root / f"search-{stamp}-{k}"
-    path.mkdir(parents=True)
-    return path
+    return unique_dir(root, f"search-{datetime.now():%Y%m%d-%H%M%S}")
 
 
 # -- the study ----------------------------------------------------------------

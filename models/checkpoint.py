@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from data.errors import UserError
-from data.files import Npz, atomic_write
+from data.files import Npz, atomic_write, dumps
 
 from .layers import ACTIVATIONS
 from .mlp import INITS, MLP, Spec
@@ -43,7 +43,7 @@ def save(path: str | os.PathLike, model: MLP, meta: dict | None = None) -> Path:
     weights = [np.asarray(p, np.float32) for p in model.params]
     info = {"format": FORMAT, "version": VERSION, "spec": model.spec.to_dict(),
             "sha256": weights_digest(weights), **(meta or {})}
-    text = json.dumps(info, indent=2, sort_keys=True, default=_jsonable)
+    text = dumps(info, indent=2, sort_keys=True, default=_jsonable)
     arrays = {f"p{i}": w for i, w in enumerate(weights)}
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.array(text), **arrays)

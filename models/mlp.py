@@ -83,7 +83,7 @@ class MLP:
                 scale = np.sqrt(2.0 / (fan_in + fan_out))
             try:
                 W = np.empty((fan_in, fan_out), dtype)
-                rows = max(1, (1 << 20) // fan_out)  # float64 draws a block of rows at a time: never a full copy
+                rows = max(1, (1 << 17) // fan_out)  # float64 draws 1 MiB of rows at a time: never a full copy
                 for r in range(0, fan_in, rows):
                     W[r:r + rows] = rng.standard_normal((min(rows, fan_in - r), fan_out)) * scale
                 layer = Dense(W, np.zeros(fan_out, dtype))

@@ -7,6 +7,8 @@ from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 
+from data.files import dumps
+
 from ..render import digit_text, proba_text
 from ..text import pct
 from .console import console, load_data, use_color
@@ -55,7 +57,6 @@ def load_model_and_data(args, con):
 
 
 def run_eval(args) -> int:
-    import json
 
     from engine import evaluate, per_class
 
@@ -64,7 +65,7 @@ def run_eval(args) -> int:
     ev = evaluate(model, splits.test.x, splits.test.y)
     stats = per_class(ev.confusion)
     if args.json:
-        print(json.dumps({"model": args.model, "data": splits.name, "test_accuracy": ev.accuracy, "test_loss": ev.loss,
+        print(dumps({"model": args.model, "data": splits.name, "test_accuracy": ev.accuracy, "test_loss": ev.loss,
                           "confusion": ev.confusion.tolist(), **{k: v.tolist() for k, v in stats.items()}}))
         return 0
     con.print(f"[bold]{args.model}[/]  {model.spec} {model.spec.activation}  on {splits.name} test split "

@@ -1,12 +1,12 @@
 """`nn-tui runs`, `compare` and `plot`: looking back at past runs, headless."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
 
+from data.files import dumps
 from engine.runs import RunError
 
 from ..compare import draw, rich_color
@@ -96,7 +96,7 @@ def run_runs(args) -> int:
     con = console()
     runs = list_runs(root)
     if args.json:
-        print(json.dumps([{"name": r.name, "path": str(r.path), "started": r.started.isoformat() if r.started else None,
+        print(dumps([{"name": r.name, "path": str(r.path), "started": r.started.isoformat() if r.started else None,
                            "settings": r.differences(), "dev_accuracy": r.dev_acc, "test_accuracy": r.test_acc,
                            "epochs": r.epochs, "seconds": r.seconds, "stop": r.stop, "damaged": r.damaged,
                            "problems": r.problems, "fork": r.fork, "changes": r.changes} for r in runs],

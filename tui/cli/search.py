@@ -1,7 +1,6 @@
 """`nn-tui search`: hyperparameter search headless, a live leaderboard, the winner tested once."""
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from dataclasses import fields
 from pathlib import Path
@@ -9,6 +8,7 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from data.files import dumps
 from engine import ConfigError, TrainConfig
 
 from ..text import board_cells, clock, duration, pct, settings_text, show_value
@@ -235,7 +235,7 @@ def run_search(args) -> int:
                         sampler=job["sampler"], workers=args.workers, prune=job["prune"], storage=job["storage"],
                         study=job["study"], path=job["path"])
     if quiet:
-        print(json.dumps(result.to_dict(), default=str))
+        print(dumps(result.to_dict(), default=str))
         return 0 if result.winner else 1
     con.print(board_table(result.board, names, result.planned))
     style = {"budget": "yellow", "stopped": "yellow"}.get(result.stop, "green")

@@ -1,13 +1,14 @@
 """`nn-tui train`: headless training with a progress bar, a line per epoch, and a run directory."""
 from __future__ import annotations
 
-import json
 import signal
 from contextlib import contextmanager
 from pathlib import Path
 
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
+
+from data.files import dumps
 
 from ..text import changes_text, pct, threads
 from .console import console, load_data
@@ -153,7 +154,7 @@ def run_train(args) -> int:
                                             "spec", "data")}
         info = read_run(Path(summary["run_dir"]))
         out.update(config=info.config, changes=info.changes, fork=info.fork)
-        print(json.dumps(out))
+        print(dumps(out))
         return 0 if result.stop != "diverged" else 1
     style = {"diverged": "bold red", "stopped": "yellow"}.get(result.stop, "green")
     con.print(Text(result.reason, style=style))
