@@ -163,6 +163,7 @@ class NNTuiApp(App):
 
     @on(Worker.StateChanged)
     def worker_changed(self, event: Worker.StateChanged) -> None:
+        self.drain()  # a stopped run's last batches reach the charts before it ends
         self.session.worker_changed(event.worker)
 
     def drain(self) -> None:

@@ -297,6 +297,7 @@ class Session:
             st.note = s.note if s.running and s.current else (
                 f"{event.spec}: {event.n_train:,} train, {event.n_dev:,} dev digits")
         elif isinstance(event, EpochEnded):
+            self.host.show_epoch(event)  # first: it draws the batches still waiting, which move the status on
             if s.running and s.current is not None:
                 s.current.update(epoch=event.epoch, dev=event.dev_acc)
             st.epoch, st.progress, st.lr = event.epoch, float(event.epoch), event.lr
@@ -304,7 +305,6 @@ class Session:
             st.best, st.best_epoch, st.bad_epochs = event.early.best, event.early.best_epoch, event.early.bad_epochs
             st.last = {"train_loss": event.train_loss, "train_acc": event.train_acc,
                        "dev_loss": event.dev_loss, "dev_acc": event.dev_acc}
-            self.host.show_epoch(event)
         elif isinstance(event, SettingsChanged):
             self.run_config = self.run_config.replace(**event.changes)
             text = ", ".join(f"{k} {v:g}" for k, v in event.changes.items())
