@@ -52,7 +52,12 @@ class Field:
         if self.choices:
             return " | ".join(self.choices)
         left = "(" if self.open_low else "["
-        return f"{left}{self.low:g}, {self.high:g}]"
+        return f"{left}{plain(self.low)}, {plain(self.high)}]"
+
+
+def plain(x: float) -> str:
+    """A bound as people write it: 4294967295 and 10000000, not 4.29497e+09 and 1e+07; 0.999 stays."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 FIELDS = {f.name: f for f in (

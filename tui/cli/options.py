@@ -29,7 +29,9 @@ def describe(name: str) -> str:
     f = FIELDS[name]
     if f.choices:
         return f"{f.help}: {f.range_text()} (default {default})"
-    return f"{f.help}; {f.range_text()} (default {default:g})"
+    # a no-break space keeps a range on one line of the help: [0, 4294967295], never "[0," then "4294967295]"
+    bounds = f.range_text().replace(", ", ",\u00a0")
+    return f"{f.help}; {bounds} (default {default:g})"
 
 
 def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> None:
