@@ -5,7 +5,7 @@ import argparse
 from dataclasses import fields
 
 from engine import FIELDS, TrainConfig
-from engine.config import CONV_LR
+from engine.config import CONV_LR, show_value
 from engine.grid import FIXED
 
 DEFAULTS = TrainConfig()
@@ -20,7 +20,7 @@ def describe(name: str) -> str:
     """Help text: what the setting is, its range and its default."""
     default = getattr(DEFAULTS, name)
     if name == "hidden":
-        return f"hidden layer sizes, e.g. 128 or 256,128 (default {','.join(map(str, default))})"
+        return f"hidden layer sizes, e.g. 128 or 256-128 (default {show_value(default)})"
     if name == "lr":
         return f"learning rate; (0, 10] (default {default:g}, {CONV_LR:g} with --conv)"
     if name == "conv":
