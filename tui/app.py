@@ -35,10 +35,11 @@ from .text import count
 from .widgets.charts import MetricChart
 from .widgets.confusion import ConfusionPanel
 from .widgets.digits import DigitsPanel
+from .widgets.health import HealthPanel
 from .widgets.settings import SettingsPanel
 from .widgets.status import StatusPanel
 
-VIEWS = ("confusion-box", "digits-box", "settings-box")
+VIEWS = ("confusion-box", "digits-box", "settings-box", "health-box")
 WIDE = (150, 40)  # at least this many columns and rows: every panel at once
 EXPLORE = ("browse_cell", "draw", "inside", "robustness")
 
@@ -80,6 +81,13 @@ class NNTuiApp(App):
         Binding("x", "experiments", "experiments", show=False,
                 tooltip="experiments: define a hyperparameter grid, run the search, sort its leaderboard, open a "
                         "trial"),
+        Binding("f", "fork", "fork", show=False,
+                tooltip="fork: branch the run at its last epoch and train on in the branch (the run is kept); the "
+                        "editor's pending settings apply to the branch"),
+        Binding("F", "fork_best", "fork best", show=False, key_display="shift+f",
+                tooltip="fork the run at its best epoch"),
+        Binding("u", "undo", "undo", show=False,
+                tooltip="undo the last live change: back to the last epoch before it, with the settings then, and on"),
         Binding("r", "runs", "runs", show=False,
                 tooltip="runs: every past run (damaged ones too); space marks runs to overlay their curves, enter "
                         "opens one"),
@@ -118,6 +126,8 @@ class NNTuiApp(App):
                 yield DigitsPanel(id="digits")
             with Vertical(id="settings-box", classes="box view"):
                 yield SettingsPanel(id="settings")
+            with Vertical(id="health-box", classes="box view"):
+                yield HealthPanel(id="health")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -138,7 +148,8 @@ class NNTuiApp(App):
         for box, title in (("#status-box", "status"), ("#side-status-box", "status"),
                            ("#confusion-box", f"confusion (dev) · c pick a cell{more}"),
                            ("#digits-box", f"digits · d next · m mistakes{more}"),
-                           ("#settings-box", f"settings · e edit{more}")):
+                           ("#settings-box", f"settings · e edit{more}"),
+                           ("#health-box", f"health · f fork · u undo{more}")):
             self.query_one(box).border_title = title
         self.show_status()
         self.refresh_bindings()
@@ -221,6 +232,13 @@ class NNTuiApp(App):
                 continue
         self.redraw_charts()
 
+    def show_mark(self, x: float, label: str) -> None:
+        for chart in self.query(MetricChart):
+            chart.add_mark(x, label)
+
+    def show_health(self, record: dict | None, alerts: list) -> None:
+        self.query_one(HealthPanel).show(record, alerts, compact=not self.wide)
+
     def show_state(self) -> None:
         """Title, status, settings and the keys that make sense now; the screen on top redraws too."""
         if not self.is_mounted:
@@ -270,6 +288,9 @@ class NNTuiApp(App):
             "digits": loaded,
             "mistakes": loaded,
             "next_view": not self.wide,
+            "fork": s.run_dir is not None and not s.search.running and state is not State.STOPPING,
+            "fork_best": s.run_dir is not None and not s.search.running and state is not State.STOPPING,
+            "undo": bool(s.changes) and not s.search.running and state is not State.STOPPING,
             **dict.fromkeys(EXPLORE, s.explore_ready()),
         }
         if action not in rules:
@@ -326,6 +347,15 @@ class NNTuiApp(App):
         if not self.wide:
             self.view = VIEWS.index("confusion-box")
         self.query_one(ConfusionPanel).focus()
+
+    def action_fork(self) -> None:
+        self.session.fork()
+
+    def action_fork_best(self) -> None:
+        self.session.fork(best=True)
+
+    def action_undo(self) -> None:
+        self.session.undo()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS))

@@ -55,6 +55,12 @@ class FakeHost:
     def show_state(self) -> None:
         self.drawn.append("state")
 
+    def show_mark(self, x: float, label: str) -> None:
+        self.drawn.append(("mark", x, label))
+
+    def show_health(self, record, alerts) -> None:
+        self.drawn.append(("health", record and record["epoch"], [a.kind for a in alerts]))
+
     def run(self, session: Session) -> None:
         """Each pending worker in turn: its work (in this thread), its messages, then its end."""
         while self.workers:
