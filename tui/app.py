@@ -12,7 +12,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
@@ -20,6 +19,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from engine import Control, EpochEnded, Evaluation, TrainConfig
 
+from .keys import KEYS
 from .messages import DataLoaded, EngineEvent
 from .screens.draw import DrawScreen
 from .screens.editor import EditScreen
@@ -35,10 +35,11 @@ from .text import count
 from .widgets.charts import MetricChart
 from .widgets.confusion import ConfusionPanel
 from .widgets.digits import DigitsPanel
+from .widgets.health import HealthPanel
 from .widgets.settings import SettingsPanel
 from .widgets.status import StatusPanel
 
-VIEWS = ("confusion-box", "digits-box", "settings-box")
+VIEWS = ("confusion-box", "digits-box", "settings-box", "health-box")
 WIDE = (150, 40)  # at least this many columns and rows: every panel at once
 EXPLORE = ("browse_cell", "draw", "inside", "robustness")
 
@@ -50,44 +51,7 @@ class NNTuiApp(App):
     TITLE = "nn-tui"
     AUTO_FOCUS = None  # keys go to the app; `c` focuses the confusion matrix
     ENABLE_COMMAND_PALETTE = False
-    # The footer shows the keys of the dashboard's own work (they fit 80 columns in every state); the doors
-    # to other screens are listed on the help screen (?), which is built from these bindings' tooltips.
-    BINDINGS = [
-        Binding("t", "train", "train", tooltip="start training (a new run when the last one has ended)"),
-        Binding("space", "pause", "pause", tooltip="pause / resume training"),
-        Binding("space", "resume", "resume", tooltip="pause / resume training"),
-        Binding("s", "stop", "stop", tooltip="stop training; the best model so far is kept and saved in the run "
-                                             "directory"),
-        Binding("e", "edit", "edit", tooltip="edit settings: live ones (lr, l2, momentum, batch size) apply at the "
-                                             "next batch"),
-        Binding("n", "new_run", "new run", tooltip="new run: clear the dashboard and start again from fresh weights"),
-        Binding("w", "save", "save", tooltip="save the current model to a file"),
-        Binding("o", "open", "open", tooltip="open a saved model to view its predictions"),
-        Binding("d", "digits", "digits", tooltip="next sample of digits"),
-        Binding("m", "mistakes", "mistakes", tooltip="mistakes only: show just the digits the network gets wrong"),
-        Binding("v", "next_view", "view", show=False,
-                tooltip="next panel (confusion, digits, settings) when the window is small"),
-        Binding("c", "focus_confusion", "cells", show=False,
-                tooltip="focus the confusion matrix: arrows pick a cell, enter lists its digits"),
-        Binding("b", "browse_cell", "cell digits", show=False,  # enter on the focused matrix does the same
-                tooltip="the dev digits of the confusion cell under the cursor, most confident mistakes first"),
-        Binding("g", "draw", "draw", show=False,
-                tooltip="draw a digit (arrows, space, p pen, e eraser, x, c; or the mouse) and watch the guess"),
-        Binding("i", "inside", "inside", show=False,
-                tooltip="inside the network: a hidden unit's weights (left/right), activations, dead units"),
-        Binding("k", "robustness", "robust", show=False,
-                tooltip="robustness to noise, rotation and shift; a confidence threshold for \"not sure\""),
-        Binding("x", "experiments", "experiments", show=False,
-                tooltip="experiments: define a hyperparameter grid, run the search, sort its leaderboard, open a "
-                        "trial"),
-        Binding("r", "runs", "runs", show=False,
-                tooltip="runs: every past run (damaged ones too); space marks runs to overlay their curves, enter "
-                        "opens one"),
-        Binding("p", "screenshot", "picture", show=False,
-                tooltip="picture: save an SVG screenshot of the current screen (dashboard, experiments, runs)"),
-        Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
-        Binding("q", "quit", "quit", tooltip="quit (stops training cleanly, keeping the best model)"),
-    ]
+    BINDINGS = KEYS
 
     view = reactive(0)
     screenshot_dir: Path | None = None  # where p saves pictures (default: the working directory)
@@ -118,6 +82,8 @@ class NNTuiApp(App):
                 yield DigitsPanel(id="digits")
             with Vertical(id="settings-box", classes="box view"):
                 yield SettingsPanel(id="settings")
+            with Vertical(id="health-box", classes="box view"):
+                yield HealthPanel(id="health")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -138,7 +104,8 @@ class NNTuiApp(App):
         for box, title in (("#status-box", "status"), ("#side-status-box", "status"),
                            ("#confusion-box", f"confusion (dev) · c pick a cell{more}"),
                            ("#digits-box", f"digits · d next · m mistakes{more}"),
-                           ("#settings-box", f"settings · e edit{more}")):
+                           ("#settings-box", f"settings · e edit{more}"),
+                           ("#health-box", f"health · f fork · u undo{more}")):
             self.query_one(box).border_title = title
         self.show_status()
         self.refresh_bindings()
@@ -163,6 +130,7 @@ class NNTuiApp(App):
 
     @on(Worker.StateChanged)
     def worker_changed(self, event: Worker.StateChanged) -> None:
+        self.drain()  # a stopped run's last batches reach the charts before it ends
         self.session.worker_changed(event.worker)
 
     def drain(self) -> None:
@@ -221,6 +189,13 @@ class NNTuiApp(App):
                 continue
         self.redraw_charts()
 
+    def show_mark(self, x: float, label: str) -> None:
+        for chart in self.query(MetricChart):
+            chart.add_mark(x, label)
+
+    def show_health(self, record: dict | None, alerts: list) -> None:
+        self.query_one(HealthPanel).show(record, alerts, compact=not self.wide)
+
     def show_state(self) -> None:
         """Title, status, settings and the keys that make sense now; the screen on top redraws too."""
         if not self.is_mounted:
@@ -270,6 +245,9 @@ class NNTuiApp(App):
             "digits": loaded,
             "mistakes": loaded,
             "next_view": not self.wide,
+            **dict.fromkeys(("fork", "fork_best"), s.run_dir is not None and not s.search.running
+                            and state is not State.STOPPING),
+            "undo": bool(s.changes) and not s.search.running and state is not State.STOPPING,
             **dict.fromkeys(EXPLORE, s.explore_ready()),
         }
         if action not in rules:
@@ -326,6 +304,15 @@ class NNTuiApp(App):
         if not self.wide:
             self.view = VIEWS.index("confusion-box")
         self.query_one(ConfusionPanel).focus()
+
+    def action_fork(self) -> None:
+        self.session.fork()
+
+    def action_fork_best(self) -> None:
+        self.session.fork(best=True)
+
+    def action_undo(self) -> None:
+        self.session.undo()
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.BINDINGS))

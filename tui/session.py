@@ -36,11 +36,24 @@ from engine import (
     TrainConfig,
     evaluate,
 )
-from engine.runs import list_runs, load_history, model_meta, runs_dir, train_run
+from engine.health import alerts
+from engine.runs import (
+    FIXED_IN_FORK,
+    Fork,
+    RunError,
+    fork_point,
+    list_runs,
+    load_history,
+    model_meta,
+    read_run,
+    runs_dir,
+    train_run,
+    undo_point,
+)
 from engine.search import SearchFinished, SearchStarted, TrialFinished, TrialStarted, WinnerChosen, plan, search
 
 from .messages import DataLoaded, EngineEvent
-from .text import pct, settings_text
+from .text import change_text, changes_text, pct, settings_text
 
 Loader = Callable[[TrainConfig], data.Splits]
 SEARCH_EVENTS = (SearchStarted, TrialStarted, TrialFinished, WinnerChosen, SearchFinished)
@@ -100,6 +113,8 @@ class RunStatus:
     reason: str = ""
     test: float | None = None  # test accuracy, measured once when a run ends
     note: str = ""  # e.g. the model file being viewed
+    alert: str = ""  # the first training-health alert, with what to try
+    change: str = ""  # the last live change: lr 0.1 -> 5 at epoch 3 batch 120
 
 
 @dataclass
@@ -132,6 +147,8 @@ class Host(Protocol):
     def show_predictions(self, evaluation: Evaluation) -> None: ...
     def show_history(self, history: list[dict]) -> None: ...
     def show_state(self) -> None: ...
+    def show_mark(self, x: float, label: str) -> None: ...  # a live change or a fork at x epochs
+    def show_health(self, record: dict | None, alerts: list) -> None: ...
 
 
 def load_splits(cfg: TrainConfig) -> data.Splits:
@@ -169,6 +186,10 @@ class Session:
         self.run_dir: Path | None = None
         self.search = Search()
         self.t_start = 0.0
+        self.history: list[dict] = []  # the current run's epoch records (a fork's begin with its parent's)
+        self.changes: list[dict] = []  # its live changes {epoch, batch, field, old, new}, inherited ones too
+        self.alerts: list = []  # engine.health alerts over `history`
+        self.n_train, self.batches = 0, 1  # for placing marks: training digits, batches per epoch
 
     def new_status(self, cfg: TrainConfig, running: bool = False, note: str = "") -> RunStatus:
         return RunStatus(epochs=cfg.epochs if running else 0, lr=cfg.lr if running else 0.0, monitor=cfg.monitor,
@@ -217,20 +238,65 @@ class Session:
         self.run_config = cfg
         self.model, self.model_meta, self.model_path = None, {}, None
         self.run_dir, self.summary = None, None
+        self.history, self.changes, self.alerts = [], [], []
         self.clear_board(cfg)
+        self.host.show_health(None, [])
         self.state = State.TRAINING
         self.status = self.new_status(cfg, running=True, note=note)
         self.t_start = time.monotonic()
         self.host.show_state()
 
-    def start(self) -> None:
-        cfg = self.config
-        self.begin(cfg)
+    def start(self, fork: Fork | None = None, cfg: TrainConfig | None = None, note: str = "") -> None:
+        """Start a run of the next run's settings; or, with `fork`, a branch from that checkpoint with `cfg`."""
+        cfg = cfg or self.config
+        self.begin(cfg, note)
         self.worker = self.host.run_worker(
-            partial(self.train_thread, cfg, self.control, self.run_id, self.splits_for(cfg)), thread=True,
+            partial(self.train_thread, cfg, self.control, self.run_id, self.splits_for(cfg), fork), thread=True,
             group="run", exclusive=True, exit_on_error=False, name=f"run {self.run_id}")
 
-    def train_thread(self, cfg: TrainConfig, control: Control, run_id: int, splits: data.Splits | None):
+    def fork(self, best: bool = False) -> bool:
+        """Branch the current run at its last checkpoint (`best`: its best epoch's): the run stops and is kept
+        whole; training goes on in the branch with the live settings in force now and the next run's other
+        settings (a finished run's epochs are extended). False, with a notice, when there is nothing to fork."""
+        try:
+            if self.run_dir is None or self.search.running:
+                raise RunError("nothing to fork: train a run first (t)")
+            if best and not self.status.best_epoch:
+                raise RunError("no epoch has ended yet: nothing to fork at")
+            point = fork_point(self.run_dir, self.status.best_epoch if best else None)
+            wanted = {k: v for k, v in self.config.to_dict().items() if k not in FIXED_IN_FORK}
+            cfg = point.settings(**{k: getattr(self.config, k) for k in wanted
+                                    if getattr(self.config, k) != getattr(point.config, k)})
+        except data.UserError as e:
+            self.host.notify(str(e), title="Cannot fork", severity="warning")
+            return False
+        if cfg.epochs <= point.epoch:
+            cfg = cfg.replace(epochs=point.epoch + self.config.epochs)
+        return self.branch(point, cfg, f"fork of {point.parent.name} at epoch {point.epoch}")
+
+    def undo(self) -> bool:
+        """Undo the current run's last live change: back to the last checkpoint before it and on from there,
+        with the settings in force then (a branch; the run with the change is kept)."""
+        try:
+            if self.run_dir is None or self.search.running:
+                raise RunError("no run to undo a change in")
+            point, change = undo_point(self.run_dir)
+        except data.UserError as e:
+            self.host.notify(str(e), title="Cannot undo", severity="warning")
+            return False
+        cfg = point.config.replace(epochs=max(point.config.epochs, point.epoch + 1))
+        self.config = self.config.replace(**{k: getattr(cfg, k) for k in LIVE})  # the editor shows them too
+        return self.branch(point, cfg, f"undid {change_text(change)}: back to epoch {point.epoch}")
+
+    def branch(self, point: Fork, cfg: TrainConfig, note: str) -> bool:
+        if self.control is not None and self.state.busy:
+            self.control.stop()  # the parent ends after its batch; its directory stays whole
+        self.start(point, cfg, note)
+        self.host.notify(note, title="Branch")
+        return True
+
+    def train_thread(self, cfg: TrainConfig, control: Control, run_id: int, splits: data.Splits | None,
+                     fork: Fork | None = None):
         """In the worker thread: never touches a widget, only posts messages and fills the inbox.
         Returns (Result, summary) or raises."""
         splits = self.splits_in_thread(cfg, splits)
@@ -241,7 +307,19 @@ class Session:
             else:
                 self.host.post_message(EngineEvent(event, run_id))
 
-        return train_run(splits, cfg, self.runs_root, listener, control)
+        return train_run(splits, cfg, self.runs_root, listener, control, **({"fork": fork} if fork else {}))
+
+    def started_from(self, event: RunStarted) -> None:
+        """A fork or undo began: its parent's epochs on the charts, the fork point and inherited changes marked."""
+        self.history = [dict(h) for h in event.history]
+        self.changes = read_run(self.run_dir).changes if self.run_dir is not None else []  # the inherited ones
+        self.host.show_history(self.history)
+        self.host.show_mark(float(event.start_epoch), f"fork at epoch {event.start_epoch}")
+        for c in self.changes:
+            self.host.show_mark(c["epoch"] - 1 + c.get("batch", 0) / max(self.batches, 1), change_text(c))
+        self.alerts = alerts(self.history, self.changes)
+        self.status.alert = self.alerts[0].message if self.alerts else ""
+        self.host.show_health(self.history[-1] if self.history else None, self.alerts)
 
     def clear_board(self, cfg: TrainConfig) -> None:
         self.inbox.clear()
@@ -296,9 +374,14 @@ class Session:
         if isinstance(event, Recording):
             self.run_dir = Path(event.run_dir)
         elif isinstance(event, RunStarted):
-            st.note = s.note if s.running and s.current else (
-                f"{event.spec}: {event.n_train:,} train, {event.n_dev:,} dev digits")
+            if not st.note or not event.start_epoch:
+                st.note = s.note if s.running and s.current else (
+                    f"{event.spec}: {event.n_train:,} train, {event.n_dev:,} dev digits")
+            self.n_train, self.batches = event.n_train, event.batches_per_epoch
+            if event.history:
+                self.started_from(event)
         elif isinstance(event, EpochEnded):
+            self.host.show_epoch(event)  # first: it draws the batches still waiting, which move the status on
             if s.running and s.current is not None:
                 s.current.update(epoch=event.epoch, dev=event.dev_acc)
             st.epoch, st.progress, st.lr = event.epoch, float(event.epoch), event.lr
@@ -306,11 +389,22 @@ class Session:
             st.best, st.best_epoch, st.bad_epochs = event.early.best, event.early.best_epoch, event.early.bad_epochs
             st.last = {"train_loss": event.train_loss, "train_acc": event.train_acc,
                        "dev_loss": event.dev_loss, "dev_acc": event.dev_acc}
-            self.host.show_epoch(event)
+            if not s.running:
+                self.history.append(event.record())
+                self.alerts = alerts(self.history, self.changes)
+                st.alert = self.alerts[0].message if self.alerts else ""
+                self.host.show_health(self.history[-1], self.alerts)
         elif isinstance(event, SettingsChanged):
             self.run_config = self.run_config.replace(**event.changes)
+            entries = event.entries()
+            self.changes.extend(entries)
+            self.host.show_mark(event.epoch - 1 + event.batch / max(self.batches, 1), changes_text(entries, None))
+            if "batch_size" in event.changes:
+                self.batches = -(-self.n_train // int(event.changes["batch_size"]))
+            st.change = ", ".join(f"{c['field'].replace('_', ' ')} {c['old']:g} -> {c['new']:g}" for c in entries)
             text = ", ".join(f"{k} {v:g}" for k, v in event.changes.items())
-            self.host.notify(f"{text} applied at epoch {event.epoch}, batch {event.batch}")
+            undo = "" if s.running else " · u undoes it"
+            self.host.notify(f"{text} applied at epoch {event.epoch}, batch {event.batch}{undo}")
         elif isinstance(event, Finished):
             st.reason = event.result.reason
             st.patience = self.run_config.patience if self.run_config else st.patience

@@ -205,7 +205,7 @@ async def test_v_cycles_the_panels_in_compact_layout(app_factory, ui):
                     app.query_one(f"#{name}").region.area]
 
         assert showing() == ["confusion-box"]
-        for expected in ("digits-box", "settings-box", "confusion-box"):
+        for expected in ("digits-box", "settings-box", "health-box", "confusion-box"):
             await pilot.press("v")
             await pilot.pause()
             assert showing() == [expected]

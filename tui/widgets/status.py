@@ -45,6 +45,10 @@ class StatusPanel(Static):
         if st.last:
             grid.add_row("train", f"{pct(st.last['train_acc'])}  {st.last['train_loss']:.4f}")
             grid.add_row("dev", f"{pct(st.last['dev_acc'])}  {st.last['dev_loss']:.4f}")
+        if getattr(st, "change", ""):
+            grid.add_row("changed", Text(st.change, style="yellow", overflow="ellipsis", no_wrap=True))
+        if getattr(st, "alert", ""):
+            grid.add_row("alert", Text("⚠ " + st.alert, style="bold yellow", overflow="ellipsis", no_wrap=True))
         if st.test is not None:
             grid.add_row("test", Text(pct(st.test), style="bold"))
         if st.reason:
