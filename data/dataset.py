@@ -11,6 +11,7 @@ from .errors import DataError
 SIDE = 28
 PIXELS = SIDE * SIDE
 CLASSES = 10
+DIGITS = tuple("0123456789")  # class names of digit sets: the label itself
 
 
 @dataclass(eq=False)
@@ -60,6 +61,8 @@ class Splits:
     test: Dataset
     name: str = "mnist"
     source: str = ""
+    classes: tuple[str, ...] = DIGITS  # what each label 0-9 stands for
+    noun: str = "digits"  # what the images are, plural: "digits", "clothing images", "characters"
 
     def items(self):
         return (("train", self.train), ("dev", self.dev), ("test", self.test))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .dataset import DataError, Dataset, Splits, split_fractions, split_pool
+from .dataset import DIGITS, DataError, Dataset, Splits, split_fractions, split_pool
 from .files import CHUNK, Content, one_line, open_regular, umask
 from .readers import IMAGES_MAGIC, LABELS_MAGIC, check_labels, pair, read_csv, read_idx, read_idx_dir, read_npz
 
@@ -35,12 +35,15 @@ class Remote:
 
 @dataclass(frozen=True)
 class Source:
-    """A named dataset: four IDX files, bundled in the package or downloaded to the cache."""
+    """A named dataset: four IDX files, bundled in the package or downloaded to the cache; `classes` names
+    each label 0-9 and `noun` says what the images are."""
 
     name: str
     files: tuple[Remote, ...]
     description: str
     bundled: bool = False
+    classes: tuple[str, ...] = DIGITS
+    noun: str = "digits"
 
     def directory(self) -> Path:
         return BUNDLED if self.bundled else cache_dir() / self.name
@@ -66,12 +69,16 @@ SOURCES = {
         "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",), (
         "8d4fb7e6c68d591d4c3dfef9ec88bf0d", "25c81989df183df01b3e8a0aad5dffbe",
         "bef4ecab320f06d8554ea6380940ec79", "bb300cfdad3c16e7a12a480ee83cd310")),
-        "Fashion-MNIST clothing images (Zalando Research; MIT licence)"),
+        "Fashion-MNIST clothing images (Zalando Research; MIT licence)",
+        classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                 "Ankle boot"), noun="clothing images"),
     # URLs and MD5s of the .gz files as listed in torchvision/datasets/mnist.py (class KMNIST).
     "kmnist": Source("kmnist", _idx_files(("http://codh.rois.ac.jp/kmnist/dataset/kmnist/",), (
         "bdb82020997e1d708af4cf47b453dcf7", "e144d726b3acfaa3e44228e80efcd344",
         "5c965bf0a639b31b8f53240b1b52f4d7", "7320c461ea6c1c855c0b718fb2a4b134")),
-        "Kuzushiji-MNIST cursive Japanese characters (ROIS-DS CODH; CC BY-SA 4.0)"),
+        "Kuzushiji-MNIST cursive Japanese characters (ROIS-DS CODH; CC BY-SA 4.0)",
+        # the hiragana of kmnist_classmap.csv (お き す つ な は ま や れ を), romanized: one cell per letter
+        classes=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"), noun="characters"),
 }
 
 
@@ -276,6 +283,7 @@ def load(data: str | os.PathLike = "mnist", dev_size: float = 5000, seed: int = 
         train, test, _ = cached(f"source-{name}", files, lambda: (*read_source(source), "idx"))
         splits = split_pool(check_size(train, name, "training"), check_size(test, name, "test"), dev_size, seed, name)
         splits.source = name
+        splits.classes, splits.noun = SOURCES[name].classes, SOURCES[name].noun
         return splits
     path = Path(name).expanduser()
     pool, test, kind = cached("path", input_files(path), lambda: read_path(path))

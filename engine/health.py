@@ -117,6 +117,10 @@ def alerts(history: list[dict], changes: list[dict] = (), latest_loss: float | N
         out.append(Alert("diverging", epoch, "loss is not finite", suggestion))
     elif rises and rises[-1] and (losses[-1] > 2 * losses[-2] or all(rises)):
         out.append(Alert("diverging", epoch, f"train loss rising ({losses[-2]:.3g} -> {losses[-1]:.3g})", suggestion))
+    elif last and (low := min(history, key=lambda h: h["train_loss"])) and last["train_loss"] > max(
+            2 * low["train_loss"], low["train_loss"] + JUMP):
+        out.append(Alert("diverging", epoch, f"train loss {last['train_loss']:.3g}, up from {low['train_loss']:.3g} "
+                                             f"at epoch {low['epoch']}", suggestion))
     grads = layer_values(last, "grad_norm")
     if len(grads) >= 2 and _finite(*grads) and grads[-1] > 0 and grads[0] < VANISH * grads[-1]:
         out.append(Alert("vanishing", epoch, f"gradients vanish in early layers (layer 1 gets "

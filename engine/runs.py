@@ -118,6 +118,21 @@ def fork_point(run: Path | str, epoch: int | None = None) -> Fork:
     return Fork(run, checkpoint, cfg, history, [c for c in info.changes if c.get("epoch", 0) <= epoch])
 
 
+def undo_point(run: Path | str) -> tuple[Fork, dict]:
+    """Where undoing `run`'s last live change goes back to: the last checkpoint before it, with the settings
+    in force then (in the parent's directory when the change came with a fork); (fork, the change undone)."""
+    run = Path(run)
+    info = read_run(run)
+    if not info.changes:
+        raise RunError(f"{run.name} has no live change to undo")
+    change = info.changes[-1]
+    epoch = int(change["epoch"]) - 1  # its checkpoint is written at the end of that epoch, before the change
+    source = run
+    if info.fork and epoch < info.fork["epoch"]:  # a change the fork inherited: back in the parent
+        source = Path(info.fork["parent"])
+    return fork_point(source, epoch), change
+
+
 class Recorder:
     """Listens to a training run and keeps its directory up to date.
 

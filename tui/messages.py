@@ -1,11 +1,11 @@
-"""Messages the training thread posts to the app."""
+"""Messages the worker threads post to the app (post_message is thread-safe); the session reads them."""
 from __future__ import annotations
 
 from textual.message import Message
 
 
 class EngineEvent(Message):
-    """An engine event (engine.events.*) from the training thread of run `run_id`.
+    """An engine event (engine.events.* or engine.search.*) from the worker of run `run_id`.
 
     BatchEnded events do not come this way: the thread appends them to a deque the
     app drains on its redraw timer, so a fast loop never floods the message queue.
@@ -17,10 +17,9 @@ class EngineEvent(Message):
         self.run_id = run_id
 
 
-class SearchEvent(Message):
-    """From the search thread: an engine.search event, a training event of trial run `run_id`,
-    or the end of the search (`result`, or `error` when it failed)."""
+class DataLoaded(Message):
+    """The splits of `key` (data, dev size, seed), loaded in a worker thread."""
 
-    def __init__(self, event=None, run_id: int = 0, result=None, error: BaseException | None = None) -> None:
+    def __init__(self, splits, key: tuple) -> None:
         super().__init__()
-        self.event, self.run_id, self.result, self.error = event, run_id, result, error
+        self.splits, self.key = splits, key

@@ -123,3 +123,30 @@ def test_bundled_mnist_missing_file(tmp_path, monkeypatch, check_error):
     monkeypatch.setattr(data.sources, "BUNDLED", tmp_path)
     message = check_error(lambda: data.load("mnist"), tmp_path, "bundled mnist files are missing", "reinstall")
     assert "download" not in message  # downloading does nothing for a bundled source
+
+
+def test_sources_name_their_classes_and_what_the_images_are(tmp_path, monkeypatch, files, digits):
+    """Fashion-MNIST's label 1 is a trouser and its images are not digits; MNIST's are."""
+    import dataclasses
+    import hashlib
+
+    from data.sources import PARTS, Remote
+
+    mnist = data.load("mnist", dev_size=100)
+    assert mnist.classes == tuple("0123456789") and mnist.noun == "digits"
+    fashion = data.SOURCES["fashion-mnist"]
+    assert fashion.classes[1] == "Trouser" and fashion.classes[9] == "Ankle boot" and fashion.noun == "clothing images"
+    assert data.SOURCES["kmnist"].noun == "characters" and len(set(data.SOURCES["kmnist"].classes)) == 10
+    # a downloaded copy (made here, with its digests) loads with the source's names
+    monkeypatch.setenv("NN_TUI_CACHE_DIR", str(tmp_path / "cache"))
+    (ti, tl), (vi, vl) = digits.make(60, seed=1), digits.make(20, seed=2)
+    remotes = []
+    for part, array in zip(PARTS, (ti, tl, vi, vl)):
+        blob = gzip.compress(files.idx_bytes(array), mtime=0)
+        (tmp_path / "cache" / "fashion-mnist").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "cache" / "fashion-mnist" / f"{part}.gz").write_bytes(blob)
+        remotes.append(Remote(f"{part}.gz", ("http://127.0.0.1:9/",), hashlib.md5(blob).hexdigest()))
+    monkeypatch.setitem(data.SOURCES, "fashion-mnist", dataclasses.replace(fashion, files=tuple(remotes)))
+    splits = data.load("fashion-mnist", dev_size=10)
+    assert splits.classes[1] == "Trouser" and splits.noun == "clothing images"
+    assert data.load(str(files.mnist_dir("mine", (ti, tl), (vi, vl))), dev_size=10).noun == "digits"

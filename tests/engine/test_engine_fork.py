@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ import pytest
 import data
 from engine import Control, EpochEnded, TrainConfig
 from engine.checkpoints import Checkpoint, CheckpointError, path_for, saved_epochs
-from engine.runs import RunError, fork_point, read_run, train_run
+from engine.runs import RunError, fork_point, read_run, train_run, undo_point
 from engine.threads import pinned
 from models import MLP
 
@@ -158,11 +159,17 @@ def test_undo_a_change_rewinds_to_the_checkpoint_before_it(splits, tmp_path):
     the same model and curves as if the change had never been made."""
     cfg = TrainConfig(**HARD)
     control = Control()
-    clean, _ = train_run(splits, cfg, tmp_path, keep=0)
+    clean, clean_summary = train_run(splits, cfg, tmp_path, keep=0)
     bad, summary = train_run(splits, cfg, tmp_path, ChangeAt(control, {2: {"lr": 5.0}}), control)
-    change = read_run(summary["run_dir"]).changes[-1]
-    fork = fork_point(summary["run_dir"], change["epoch"] - 1)
-    assert fork.config.lr == 0.05
+    fork, change = undo_point(summary["run_dir"])
+    assert change == {"epoch": 3, "batch": 0, "field": "lr", "old": 0.05, "new": 5.0}
+    assert fork.epoch == 2 and fork.config.lr == 0.05
     undone, _ = train_run(splits, fork.config, tmp_path, fork=fork)
     assert untimed(undone.history) == untimed(clean.history) != untimed(bad.history)
     assert all(np.array_equal(a, b) for a, b in zip(undone.model.params, clean.model.params))
+    with pytest.raises(RunError, match="no live change to undo"):
+        undo_point(clean_summary["run_dir"])
+    # a fork made after the change inherits it; undoing it there goes back to the parent's checkpoint
+    _, child = train_run(splits, cfg.replace(lr=5.0), tmp_path, fork=fork_point(summary["run_dir"], 3))
+    back, change = undo_point(child["run_dir"])
+    assert back.parent == Path(summary["run_dir"]) and back.epoch == 2 and change["new"] == 5.0

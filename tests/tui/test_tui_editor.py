@@ -73,7 +73,7 @@ async def test_editor_refuses_an_out_of_range_lr_and_applies_a_valid_one(app_fac
         await pilot.press("a")
         await pilot.pause()
         assert not isinstance(app.screen, EditScreen)
-        assert app.config.lr == 0.05
+        assert app.session.config.lr == 0.05
         assert "lr 0.05" in str(app.query_one("#title").content)
 
 
@@ -91,7 +91,7 @@ async def test_editor_escape_cancels(app_factory, ui):
         await pilot.press("enter", "escape")  # accepted in the form, then the whole edit cancelled
         await pilot.pause()
         assert not isinstance(app.screen, EditScreen)
-        assert app.config.lr == 0.1
+        assert app.session.config.lr == 0.1
 
 
 async def test_editor_cycles_choices_and_edits_the_architecture(app_factory, loader, ui):
@@ -114,7 +114,8 @@ async def test_editor_cycles_choices_and_edits_the_architecture(app_factory, loa
         await type_value(pilot, screen, "7")
         await pilot.press("enter", "a")
         await pilot.pause()
-        assert app.config.optimizer == "nesterov" and app.config.hidden == (64, 32) and app.config.seed == 7
+        cfg = app.session.config
+        assert cfg.optimizer == "nesterov" and cfg.hidden == (64, 32) and cfg.seed == 7
         await ui.loaded(pilot)
         assert len(loader.calls) == 2 and loader.calls[-1].seed == 7
         title = str(app.query_one("#title").content)
@@ -128,7 +129,7 @@ async def test_changing_the_learning_rate_mid_run(app_factory, slow, runs_root, 
         await pilot.press("t")
         await ui.epochs_done(pilot, 1)
         await pilot.press("space")  # pause first: the change then lands at a known batch
-        assert app.state == "paused"
+        assert app.session.state == "paused"
         screen = await open_editor(pilot)
         assert screen.running
         assert "live" in screen.label("lr").plain and "next run" in screen.label("epochs").plain
@@ -137,15 +138,15 @@ async def test_changing_the_learning_rate_mid_run(app_factory, slow, runs_root, 
         await pilot.press("enter", "a")
         await pilot.pause()
         assert not isinstance(app.screen, EditScreen)
-        assert app.config.lr == 0.02
-        assert app.run_config.lr == 0.1  # not yet: the loop takes it at its next batch
+        assert app.session.config.lr == 0.02
+        assert app.session.run_config.lr == 0.1  # not yet: the loop takes it at its next batch
 
         epoch = ui.completed(app)  # epochs ended before the change
         await pilot.press("space")
-        await ui.wait_for(pilot, lambda: app.run_config.lr == 0.02, 5, "SettingsChanged to reach the app")
+        await ui.wait_for(pilot, lambda: app.session.run_config.lr == 0.02, 5, "SettingsChanged to reach the app")
         assert f"lr 0.02 applied at epoch {epoch + 1}" in ui.shown(app)
         await ui.epochs_done(pilot, epoch + 1)
-        assert app.status.lr == 0.02
+        assert app.session.status.lr == 0.02
         assert "0.02" in ui.text_of(app.query_one("#side-status"))
         await pilot.press("s")
         await ui.finished(pilot)
@@ -159,7 +160,7 @@ async def test_a_setting_for_the_next_run_leaves_the_running_one_alone(app_facto
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         await pilot.press("t", "space")
-        assert app.state == "paused"
+        assert app.session.state == "paused"
         screen = await open_editor(pilot)
         await go_to(pilot, screen, "epochs")
         await pilot.press("enter")
@@ -167,14 +168,14 @@ async def test_a_setting_for_the_next_run_leaves_the_running_one_alone(app_facto
         await pilot.press("enter", "a")
         await pilot.pause()
         assert "epochs: will apply to the next run" in ui.shown(app, "warning")
-        assert app.config.epochs == 7 and app.run_config.epochs == 50
+        assert app.session.config.epochs == 7 and app.session.run_config.epochs == 50
         await pilot.press("v", "v")  # the settings panel
         settings = ui.text_of(app.query_one(SettingsPanel))
         assert "50 → 7 next run" in settings
-        assert app.status.epochs == 50
+        assert app.session.status.epochs == 50
         await pilot.press("s")
         await ui.finished(pilot)
-        assert app.worker.result[1]["stop"] == "stopped"
+        assert app.session.worker.result[1]["stop"] == "stopped"
 
 
 async def test_keys_arriving_in_one_read_apply_in_order(app_factory, ui):

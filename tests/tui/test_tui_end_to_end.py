@@ -20,7 +20,7 @@ async def test_a_real_epoch_inside_the_app(slice_of, runs_root, ui):
         assert "mnist-slice 3k/1k/1k" in str(app.query_one("#title").content)
         await pilot.press("t")
         await ui.finished(pilot, timeout=60)
-        assert app.state == "finished"
+        assert app.session.state == "finished"
 
         status = ui.text_of(app.query_one("#side-status"))
         dev = re.search(r"dev\s+([\d.]+)%", status)
@@ -31,9 +31,9 @@ async def test_a_real_epoch_inside_the_app(slice_of, runs_root, ui):
         matrix = app.query_one(ConfusionPanel).matrix
         assert matrix.sum() == 1000 and matrix.trace() / 1000 > 0.8
 
-    summary = json.loads((app.run_dir / "summary.json").read_text())
+    summary = json.loads((app.session.run_dir / "summary.json").read_text())
     assert summary["epochs"] == 1 and summary["best_epoch"] == 1
     assert summary["test_accuracy"] > 0.8 and summary["data"] == "mnist-slice"
     assert summary["spec"] == "784-64-10"
-    model, meta = models.load(app.run_dir / "model.npz")
+    model, meta = models.load(app.session.run_dir / "model.npz")
     assert str(model.spec) == "784-64-10" and meta["metrics"]["test_accuracy"] == summary["test_accuracy"]

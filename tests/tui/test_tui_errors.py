@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import data
-import tui.app
+import tui.session
 from tui.widgets.status import StatusPanel
 
 
@@ -16,12 +16,12 @@ async def test_a_loader_that_fails_shows_the_error(app_factory, ui):
 
     app = app_factory(loader=broken)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ui.wait_for(pilot, lambda: app.state == "error", 5, "the error state")
+        await ui.wait_for(pilot, lambda: app.session.state == "error", 5, "the error state")
         assert "line 3 has 12 values" in ui.shown(app, "error")
         assert "line 3 has 12 values" in status_text(ui, app) and "error" in status_text(ui, app)
         assert "t" not in ui.keys(app) and "o" not in ui.keys(app)  # nothing to train on
         await pilot.press("t", "d", "m")  # keys that need data do nothing
-        assert app.state == "error" and app.is_running
+        assert app.session.state == "error" and app.is_running
         await pilot.press("question_mark")  # the rest of the app still works
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
@@ -33,7 +33,7 @@ async def test_an_unexpected_loader_exception_is_shown_too(app_factory, ui):
 
     app = app_factory(loader=broken)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ui.wait_for(pilot, lambda: app.state == "error", 5, "the error state")
+        await ui.wait_for(pilot, lambda: app.session.state == "error", 5, "the error state")
         assert "MemoryError: cannot allocate 188 MiB" in ui.shown(app, "error")
 
 
@@ -46,34 +46,35 @@ async def test_reloading_data_that_fails_keeps_the_old_data(app_factory, tiny, u
     app = app_factory(loader=sometimes)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
-        app.apply_edit({"seed": 3})  # as the editor would
+        app.session.edit({"seed": 3})  # as the editor would
         await ui.wait_for(pilot, lambda: "cache damaged" in ui.shown(app, "error"), 5, "the error message")
-        assert app.state == "idle" and app.splits is tiny and app.is_running
+        assert app.session.state == "idle" and app.session.splits is tiny and app.is_running
 
 
 async def test_an_engine_error_in_the_worker_is_a_notification(app_factory, monkeypatch, ui):
     def explode(*args, **kw):
         raise RuntimeError("matmul: shapes (64,784) and (785,32) not aligned")
 
-    monkeypatch.setattr(tui.app, "train_run", explode)
+    monkeypatch.setattr(tui.session, "train_run", explode)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         await pilot.press("t")
-        await ui.wait_for(pilot, lambda: app.worker.is_finished and app.state != "training", 5, "the worker to fail")
+        s = app.session
+        await ui.wait_for(pilot, lambda: s.worker.is_finished and s.state != "training", 5, "the worker to fail")
         await pilot.pause()
         assert "RuntimeError: matmul: shapes" in ui.shown(app, "error")
-        assert app.state == "idle" and app.is_running
+        assert app.session.state == "idle" and app.is_running
         assert "RuntimeError" in status_text(ui, app)
         assert ui.keys(app)["t"] == "train"  # and one may try again
         monkeypatch.undo()
         await pilot.press("t")
         await ui.finished(pilot)
-        assert app.state == "finished"
+        assert app.session.state == "finished"
 
 
 async def test_an_error_in_the_middle_of_a_run_is_a_notification(app_factory, monkeypatch, runs_root, ui):
-    real = tui.app.train_run
+    real = tui.session.train_run
 
     def listener_bomb(splits, cfg, root, listener, control):
         def wrapped(event):
@@ -82,14 +83,15 @@ async def test_an_error_in_the_middle_of_a_run_is_a_notification(app_factory, mo
                 raise FloatingPointError("overflow in exp")
         return real(splits, cfg, root, wrapped, control)
 
-    monkeypatch.setattr(tui.app, "train_run", listener_bomb)
+    monkeypatch.setattr(tui.session, "train_run", listener_bomb)
     app = app_factory(epochs=3)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         await pilot.press("t")
-        await ui.wait_for(pilot, lambda: app.worker.is_finished and app.state != "training", 10, "the worker to fail")
+        s = app.session
+        await ui.wait_for(pilot, lambda: s.worker.is_finished and s.state != "training", 10, "the worker to fail")
         await pilot.pause()
         assert "FloatingPointError: overflow in exp" in ui.shown(app, "error")
-        assert app.is_running and app.state == "idle"
+        assert app.is_running and app.session.state == "idle"
         assert list(runs_root.glob("*/config.json"))  # the run directory is there for a post-mortem
 

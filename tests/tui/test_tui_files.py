@@ -90,14 +90,14 @@ async def test_w_to_an_unwritable_place_is_an_error_message(app_factory, tmp_pat
         await pilot.pause()
         await type_path(pilot, blocker / "model.npz")
         assert "Cannot save" in ui.shown(app, "error")
-        assert app.is_running and app.state == "finished"
+        assert app.is_running and app.session.state == "finished"
 
 
 async def test_o_lists_recent_runs_and_opens_one(app_factory, ui):
     app = app_factory(epochs=2)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.train_and_finish(pilot)
-        run = app.run_dir
+        run = app.session.run_dir
         await pilot.press("n")  # a clean board, then open the run's model
         assert app.query_one(ConfusionPanel).matrix is None
         await pilot.press("o")
@@ -115,7 +115,7 @@ async def test_o_lists_recent_runs_and_opens_one(app_factory, ui):
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, OpenScreen)
-        assert app.state == "model"
+        assert app.session.state == "model"
         assert app.query_one(ConfusionPanel).matrix.sum() == 300
         assert app.query_one(DigitsPanel).proba is not None
         assert "Opened model.npz: dev accuracy" in ui.shown(app)
@@ -129,11 +129,11 @@ async def test_o_opens_a_typed_path(app_factory, runs_root, tmp_path, ui):
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.train_and_finish(pilot)
         copy = tmp_path / "copy.npz"
-        models.save(copy, app.model, {"note": "copied"})
+        models.save(copy, app.session.model, {"note": "copied"})
         await pilot.press("o")
         await pilot.pause()
         await type_path(pilot, copy)
-        assert app.state == "model" and app.model_meta["note"] == "copied"
+        assert app.session.state == "model" and app.session.model_meta["note"] == "copied"
         assert "copy.npz" in ui.text_of(app.query_one("#side-status"))
 
 
@@ -148,7 +148,7 @@ async def test_o_with_no_runs_says_so(app_factory, ui):
         assert "No saved runs yet." in [ui.text_of(s).strip() for s in app.screen.query(".dim")]
         await pilot.press("escape")
         await pilot.pause()
-        assert not isinstance(app.screen, OpenScreen) and app.state == "idle"
+        assert not isinstance(app.screen, OpenScreen) and app.session.state == "idle"
 
 
 async def test_o_refuses_a_bad_path_and_a_file_that_is_no_model(app_factory, tmp_path, ui):
@@ -168,4 +168,28 @@ async def test_o_refuses_a_bad_path_and_a_file_that_is_no_model(app_factory, tmp
             assert not isinstance(app.screen, OpenScreen)
             errors = ui.shown(app, "error")
             assert str(bad) in errors and why in errors, f"for {bad}: {errors!r}"
-            assert app.is_running and app.state == "idle" and app.model is None
+            assert app.is_running and app.session.state == "idle" and app.session.model is None
+
+
+async def test_w_after_o_keeps_the_opened_models_own_settings(app_factory, app_data, tmp_path, ui):
+    """A 784-16-10 model trained at lr 0.05, opened while the next run's settings are 784-32-10 at lr 0.1:
+    saved, it keeps its own settings (it used to be saved with config.hidden [32], lr 0.1)."""
+    from engine import TrainConfig
+    from engine.runs import train_run
+
+    cfg = TrainConfig(hidden=(16,), lr=0.05, epochs=1, batch_size=64, schedule="constant", patience=0)
+    _, summary = train_run(app_data, cfg, tmp_path / "other")
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.loaded(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        await type_path(pilot, summary["model_path"])
+        assert "Opened model.npz" in ui.shown(app)
+        await pilot.press("w")
+        await pilot.pause()
+        await type_path(pilot, tmp_path / "kept.npz")
+        assert "Saved" in ui.shown(app)
+    model, meta = models.load(tmp_path / "kept.npz")
+    assert str(model.spec) == "784-16-10"
+    assert meta["config"]["hidden"] == [16] and meta["config"]["lr"] == 0.05

@@ -27,13 +27,13 @@ async def test_keys_that_make_no_sense_are_hidden(app_factory, slow, ui):
         assert app.check_action("train", ()) is True
 
         await pilot.press("t")
-        assert app.state == "training"
+        assert app.session.state == "training"
         training = ui.keys(app)
         assert training["space"] == "pause" and training["s"] == "stop"
         assert "t" not in training and "o" not in training and "n" not in training
 
         await pilot.press("space")
-        assert app.state == "paused"
+        assert app.session.state == "paused"
         assert ui.keys(app)["space"] == "resume"
         await pilot.press("s")
         await ui.finished(pilot)
@@ -48,17 +48,17 @@ async def test_t_trains_a_run_to_the_end(app_factory, runs_root, ui):
         await ui.loaded(pilot)
         assert app.query_one(ConfusionPanel).matrix is None
         await pilot.press("t")
-        assert app.state in ("training", "finished")  # a 3-epoch run on 1,000 digits may already be over
+        assert app.session.state in ("training", "finished")  # a 3-epoch run on 1,000 digits may already be over
         await ui.finished(pilot)
-        assert app.state == "finished"
-        assert app.status.epoch == 3 and app.status.reason == "max epochs (3) reached"
+        assert app.session.state == "finished"
+        assert app.session.status.epoch == 3 and app.session.status.reason == "max epochs (3) reached"
         [run] = list(runs_root.iterdir())
-        assert app.run_dir == run
+        assert app.session.run_dir == run
         summary = json.loads((run / "summary.json").read_text())
         assert summary["epochs"] == 3 and 0 < summary["test_accuracy"] <= 1
         assert (run / "model.npz").is_file() and (run / "metrics.jsonl").read_text().count("\n") == 3
         # the board shows the run
-        assert app.model is not None
+        assert app.session.model is not None
         assert app.query_one(ConfusionPanel).matrix.sum() == 300
         assert app.query_one(DigitsPanel).proba.shape == (300, 10)
         assert len(app.query_one("#loss", MetricChart).dev) == 3
@@ -71,7 +71,7 @@ async def test_t_shows_training_then_a_run_directory(app_factory, slow, runs_roo
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         await pilot.press("t")
-        assert app.state == "training"
+        assert app.session.state == "training"
         assert "training" in ui.text_of(app.query_one("#side-status", StatusPanel))
         await ui.wait_for(pilot, lambda: runs_root.exists() and list(runs_root.glob("*/config.json")), 5,
                           "the run directory")
@@ -86,18 +86,18 @@ async def test_space_pauses_the_engine_and_resumes_it(app_factory, slow, ui):
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         await pilot.press("t")
-        await ui.wait_for(pilot, lambda: app.control.batches > 5, 5, "some batches")
+        await ui.wait_for(pilot, lambda: app.session.control.batches > 5, 5, "some batches")
         await pilot.press("space")
-        assert app.state == "paused" and app.control.paused
+        assert app.session.state == "paused" and app.session.control.paused
         assert "paused" in ui.text_of(app.query_one("#side-status", StatusPanel))
         await pilot.pause(0.1)  # the batch under way when the key came ends
-        before = app.control.batches
+        before = app.session.control.batches
         await pilot.pause(0.4)  # ~30 batches' time at the slowed speed
-        assert app.control.batches == before, "the engine kept training while paused"
+        assert app.session.control.batches == before, "the engine kept training while paused"
 
         await pilot.press("space")
-        assert app.state == "training" and not app.control.paused
-        await ui.wait_for(pilot, lambda: app.control.batches > before + 3, 5, "training to go on after resume")
+        assert app.session.state == "training" and not app.session.control.paused
+        await ui.wait_for(pilot, lambda: app.session.control.batches > before + 3, 5, "training to go on after resume")
         await pilot.press("s")
         await ui.finished(pilot)
 
@@ -109,16 +109,16 @@ async def test_s_stops_and_keeps_the_best_model(app_factory, slow, ui):
         await pilot.press("t")
         await ui.epochs_done(pilot, 1)
         await pilot.press("s")
-        assert app.state in ("stopping", "finished")
+        assert app.session.state in ("stopping", "finished")
         assert "Stopping" in ui.shown(app)
         await ui.finished(pilot)
-        assert app.state == "finished"
-        result = app.worker.result[0]
+        assert app.session.state == "finished"
+        result = app.session.worker.result[0]
         assert result.stop == "stopped" and result.best_epoch >= 1
-        assert "stopped by user" in app.status.reason
-        assert app.model is result.model
-        summary = json.loads((app.run_dir / "summary.json").read_text())
-        assert summary["stop"] == "stopped" and summary["model_path"] and (app.run_dir / "model.npz").is_file()
+        assert "stopped by user" in app.session.status.reason
+        assert app.session.model is result.model
+        summary = json.loads((app.session.run_dir / "summary.json").read_text())
+        assert summary["stop"] == "stopped" and summary["model_path"] and (app.session.run_dir / "model.npz").is_file()
         assert "stopped by user" in ui.text_of(app.query_one("#side-status", StatusPanel))
 
 
@@ -127,10 +127,10 @@ async def test_s_while_paused_ends_the_run(app_factory, slow, ui):
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         await pilot.press("t", "space")
-        assert app.state == "paused"
+        assert app.session.state == "paused"
         await pilot.press("s")
         await ui.finished(pilot)
-        assert app.state == "finished" and app.worker.result[0].stop == "stopped"
+        assert app.session.state == "finished" and app.session.worker.result[0].stop == "stopped"
 
 
 async def test_n_clears_the_board_after_a_run(app_factory, ui):
@@ -139,8 +139,8 @@ async def test_n_clears_the_board_after_a_run(app_factory, ui):
         await ui.train_and_finish(pilot)
         assert app.query_one(ConfusionPanel).matrix is not None
         await pilot.press("n")
-        assert app.state == "idle"
-        assert app.model is None and app.run_config is None
+        assert app.session.state == "idle"
+        assert app.session.model is None and app.session.run_config is None
         assert app.query_one(ConfusionPanel).matrix is None
         assert app.query_one(DigitsPanel).proba is None
         for chart in app.query(MetricChart):
@@ -149,7 +149,7 @@ async def test_n_clears_the_board_after_a_run(app_factory, ui):
         assert "n" not in ui.keys(app)
         await pilot.press("t")  # and a new run starts from there
         await ui.finished(pilot)
-        assert app.state == "finished" and app.run_id == 2
+        assert app.session.state == "finished" and app.session.run_id == 2
 
 
 async def test_d_pages_through_the_digits(app_factory, ui):
@@ -205,7 +205,7 @@ async def test_v_cycles_the_panels_in_compact_layout(app_factory, ui):
                     app.query_one(f"#{name}").region.area]
 
         assert showing() == ["confusion-box"]
-        for expected in ("digits-box", "settings-box", "confusion-box"):
+        for expected in ("digits-box", "settings-box", "health-box", "confusion-box"):
             await pilot.press("v")
             await pilot.pause()
             assert showing() == [expected]
@@ -295,11 +295,28 @@ async def test_q_while_training_stops_the_run_cleanly(app_factory, slow, ui):
         await ui.epochs_done(pilot, 1)
         await pilot.press("q")
         await ui.wait_for(pilot, lambda: not app.is_running, 10, "the app to quit")
-    worker = app.worker
+    worker = app.session.worker
     assert worker.is_finished and worker.result is not None
     result, summary = worker.result
     assert result.stop == "stopped"
     run = Path(summary["run_dir"])
-    assert run.parent == app.runs_root
+    assert run.parent == app.session.runs_root
     assert json.loads((run / "summary.json").read_text())["stop"] == "stopped"
     assert (run / "model.npz").is_file()
+
+
+def test_the_footer_the_help_and_the_readme_list_the_same_keys():
+    """One list of keys, the app's bindings: the help screen is built from them and the README's table
+    must name the same keys in the same order."""
+    import re
+    from pathlib import Path
+
+    from tui.screens.help import key_table
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    table = readme.split("### Keys", 1)[1].split("\n\n", 2)[1]
+    listed = re.findall(r"^\| `([^`]+)` \|", table, flags=re.M)
+    helped = [key for key, _ in key_table(NNTuiApp.BINDINGS)]
+    assert listed == helped
+    footer = {b.key_display or b.key for b in NNTuiApp.BINDINGS if b.show}
+    assert footer <= set(helped)

@@ -14,7 +14,7 @@ import pytest
 from engine import BatchEnded, EpochEnded, RunStarted
 from engine.events import EarlyStopping, frozen
 from tui.messages import EngineEvent
-from tui.widgets.status import RunStatus
+from tui.session import RunStatus, State
 
 SIZES = [(80, 24), (120, 40)]
 ALL_SIZES = SIZES + [(160, 50)]  # 160x50: the wide layout, every panel at once
@@ -54,22 +54,23 @@ def loss_at(x: float) -> float:
 async def fill(pilot) -> None:
     """Wait for the data, then show a paused run after 3 of its 10 epochs, from fixed engine events."""
     app = pilot.app
-    while app.state != "idle":
+    while app.session.state != "idle":
         await pilot.pause(0.05)
-    cfg = app.config
-    app.reset_board(cfg)
-    app.run_config = cfg
-    app.status = RunStatus(state="paused", epochs=cfg.epochs, lr=cfg.lr, monitor=cfg.monitor, patience=cfg.patience,
-                           elapsed=75.0)
-    app.state = "paused"
-    run = app.run_id
-    n_dev = len(app.splits.dev)
+    cfg = app.session.config
+    app.session.clear_board(cfg)
+    app.session.run_config = cfg
+    app.session.status = RunStatus(epochs=cfg.epochs, lr=cfg.lr, monitor=cfg.monitor, patience=cfg.patience,
+                                   elapsed=75.0)
+    app.session.state = State.PAUSED
+    run = app.session.run_id
+    n_dev = len(app.session.splits.dev)
     app.post_message(EngineEvent(RunStarted(cfg.to_dict(), str(cfg.spec()), 1000, n_dev, 16), run))
     for i in range(1, 55):  # batch reports up to 3.4 epochs
         x = i / 16
         loss = loss_at(x)
-        app.inbox.append((run, BatchEnded(int(x) + 1, i % 16 or 16, 16, x, loss, 1 - loss / 2.6, cfg.lr, 21500.0)))
-    labels = app.splits.dev.labels
+        batch = BatchEnded(int(x) + 1, i % 16 or 16, 16, x, loss, 1 - loss / 2.6, cfg.lr, 21500.0)
+        app.session.inbox.append((run, batch))
+    labels = app.session.splits.dev.labels
     proba = predictions(labels)
     m = confusion(labels, proba)
     last = float(np.trace(m) / n_dev)  # the matrix shown is epoch 3's: 89%
@@ -86,7 +87,7 @@ async def fill(pilot) -> None:
 
 async def loaded(pilot) -> None:
     """Wait for the data and for the redraw timer's first tick, which gives the empty charts their titles."""
-    while pilot.app.state != "idle" or not pilot.app.charts_drawn:
+    while pilot.app.session.state != "idle" or not pilot.app.charts_drawn:
         await pilot.pause(0.05)
     await pilot.pause()
 

@@ -8,28 +8,15 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS = [
-    ("t", "start training (a new run when the last one has ended)"),
-    ("space", "pause / resume training"),
-    ("s", "stop training; the best model so far is kept and saved in the run directory"),
-    ("e", "edit settings: live ones (lr, l2, momentum, batch size) apply at the next batch"),
-    ("n", "new run: clear the dashboard and start again from fresh weights"),
-    ("w", "save the current model to a file"),
-    ("o", "open a saved model to view its predictions"),
-    ("d", "next sample of digits"),
-    ("m", "mistakes only: show just the digits the network gets wrong"),
-    ("v", "next panel (confusion, digits, settings) when the window is small"),
-    ("c", "focus the confusion matrix: arrows pick a cell, enter lists its digits"),
-    ("b", "the dev digits of the confusion cell under the cursor, most confident mistakes first"),
-    ("g", "draw a digit (arrows, space, p pen, e eraser, x, c; or the mouse) and watch the guess"),
-    ("i", "inside the network: a hidden unit's weights (left/right), activations, dead units"),
-    ("k", "robustness to noise, rotation and shift; a confidence threshold for \"not sure\""),
-    ("x", "experiments: define a hyperparameter grid, run the search, sort its leaderboard, open a trial"),
-    ("r", "runs: every past run (damaged ones too); space marks runs to overlay their curves, enter opens one"),
-    ("p", "picture: save an SVG screenshot of the current screen (dashboard, experiments, runs)"),
-    ("?", "this help"),
-    ("q", "quit (stops training cleanly, keeping the best model)"),
-]
+
+def key_table(bindings) -> list[tuple[str, str]]:
+    """(key, what it does) for each binding with a tooltip, in order; a key bound twice (space: pause and
+    resume) once. The app's bindings are the one list: the footer, this help and the README's table."""
+    rows: dict[str, str] = {}
+    for b in bindings:
+        if b.tooltip:
+            rows.setdefault(b.key_display or b.key, b.tooltip)
+    return list(rows.items())
 
 
 class HelpScreen(ModalScreen[None]):
@@ -37,9 +24,9 @@ class HelpScreen(ModalScreen[None]):
     AUTO_FOCUS = "#help"
     BINDINGS = [Binding("escape,q,question_mark", "close", "close")]
 
-    def __init__(self, keys=KEYS):
+    def __init__(self, bindings):
         super().__init__()
-        self.keys = keys
+        self.keys = key_table(bindings)
 
     def compose(self) -> ComposeResult:
         table = Table("key", "what it does", box=None, padding=(0, 2), title="nn-tui keys", title_justify="left")

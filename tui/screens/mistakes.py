@@ -2,7 +2,6 @@
 and the highlighted one drawn large with its three likeliest classes."""
 from __future__ import annotations
 
-import numpy as np
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -76,8 +75,3 @@ class MistakesScreen(ExploreScreen):
             out.append(bar(q, 18), style=style or "cyan")
             out.append(f" {100 * q:5.1f}%", style=style)
         view.update(out)
-
-    def listed(self) -> np.ndarray:
-        """The dev indices in the table, top to bottom."""
-        table = self.query_one(DataTable)
-        return np.array([int(table.coordinate_to_cell_key((r, 0)).row_key.value) for r in range(table.row_count)], int)

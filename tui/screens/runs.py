@@ -16,7 +16,7 @@ from engine.runs import RunInfo, list_runs
 
 from ..compare import draw, rich_color
 from ..text import change_points, changes_text, differing, labels, lineage, pct, run_cells, run_date, settings_text
-from .experiments import show_run
+from .help import HelpScreen
 
 
 class CompareChart(PlotextPlot):
@@ -84,7 +84,7 @@ class RunsScreen(ModalScreen[None]):
         self.load()
 
     def load(self) -> None:
-        root = self.app.runs_root
+        root = self.app.session.runs_root
         self.runs = list(reversed(list_runs(root)))
         paths = {r.path for r in self.runs}
         self.marked = [p for p in self.marked if p in paths]
@@ -175,8 +175,8 @@ class RunsScreen(ModalScreen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         run = self.current()
-        if run is not None:
-            show_run(self.app, run.path)
+        if run is not None and self.app.session.show_run(run.path):
+            self.app.pop_screen()  # back to the dashboard, which shows that run
 
     def action_mark(self) -> None:
         run = self.current()
@@ -202,9 +202,7 @@ class RunsScreen(ModalScreen[None]):
         self.notify(f"{len(self.runs)} runs")
 
     def action_help(self) -> None:
-        from .help import HelpScreen
-
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.app.BINDINGS))
 
     def action_back(self) -> None:
         self.app.pop_screen()

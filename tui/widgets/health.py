@@ -19,12 +19,12 @@ def health_table(record: dict | None, alerts: list[Alert], compact: bool = False
     `compact` (a short window) leaves out the per-layer rows when there are alerts to show.
     """
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
     if not record:
         grid.add_row(Text("after the first epoch: gradient norms, update sizes, dead units, alerts", style="dim"))
         return grid
     grads, ratios, dead = (layer_values(record, k) for k in ("grad_norm", "update_ratio", "dead"))
-    if not (compact and alerts):
+    if grads and not (compact and alerts):
         layers = Table.grid(padding=(0, 1))
         for name, justify in (("layer", "left"), ("|grad|", "right"), ("upd/w", "right"), ("dead", "right")):
             layers.add_column(name, justify=justify, no_wrap=True)

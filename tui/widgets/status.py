@@ -1,8 +1,6 @@
 """The early-stopping and run status panel."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -13,37 +11,18 @@ STATE_STYLE = {"loading": "yellow", "idle": "cyan", "training": "bold green", "p
                "finished": "bold cyan", "stopping": "yellow", "error": "bold red", "model": "bold magenta"}
 
 
-@dataclass
-class RunStatus:
-    state: str = "loading"
-    epoch: int = 0
-    epochs: int = 0
-    progress: float = 0.0  # epochs done as a float
-    lr: float = 0.0
-    samples_per_sec: float = 0.0
-    elapsed: float = 0.0
-    monitor: str = "dev_acc"
-    best: float | None = None
-    best_epoch: int = 0
-    bad_epochs: int = 0
-    patience: int = 0
-    last: dict = field(default_factory=dict)  # train/dev loss/acc of the last epoch
-    reason: str = ""
-    test: float | None = None  # test accuracy, measured once when a run ends
-    note: str = ""  # e.g. the model file being viewed
-
-
 class StatusPanel(Static):
     """State, epoch, learning rate, early stopping, speed, last metrics, why the run ended."""
 
-    def show(self, st: RunStatus) -> None:
+    def show(self, st, state: str) -> None:
+        """`st`: a tui.session.RunStatus; `state`: the session's state."""
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column(overflow="fold")
-        state = Text(st.state, style=STATE_STYLE.get(st.state, ""))
+        shown = Text(str(state), style=STATE_STYLE.get(state, ""))
         if st.epochs:
-            state.append(f" {min(st.epoch, st.epochs)}/{st.epochs}")
-        grid.add_row("state", state)
+            shown.append(f" {min(st.epoch, st.epochs)}/{st.epochs}")
+        grid.add_row("state", shown)
         if st.epochs:
             done = min(st.progress / st.epochs, 1.0)
             width = 14
@@ -65,11 +44,15 @@ class StatusPanel(Static):
         if st.last:
             grid.add_row("train", f"{pct(st.last['train_acc'])}  {st.last['train_loss']:.4f}")
             grid.add_row("dev", f"{pct(st.last['dev_acc'])}  {st.last['dev_loss']:.4f}")
+        if getattr(st, "change", ""):
+            grid.add_row("changed", Text(st.change, style="yellow", overflow="ellipsis", no_wrap=True))
+        if getattr(st, "alert", ""):
+            grid.add_row("alert", Text("⚠ " + st.alert, style="bold yellow", overflow="ellipsis", no_wrap=True))
         if st.test is not None:
             grid.add_row("test", Text(pct(st.test), style="bold"))
         if st.reason:
             grid.add_row("ended", Text(st.reason, style="yellow" if "diverged" not in st.reason else "bold red"))
         if st.note:
-            grid.add_row("", Text(st.note, style="dim", overflow="ellipsis", no_wrap=st.state == "finished"))
+            grid.add_row("", Text(st.note, style="dim", overflow="ellipsis", no_wrap=state == "finished"))
         self.update(grid)
 

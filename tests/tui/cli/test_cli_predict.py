@@ -11,7 +11,7 @@ import pytest
 
 from tui.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def write_pgm(path: Path, image: np.ndarray) -> Path:

@@ -2,53 +2,32 @@
 open) and the picture key."""
 from __future__ import annotations
 
-import time
-
 import pytest
 from textual.widgets import DataTable, Input
 
-import tui.app
-from engine import Control
+import models
 from tui.app import make_app
 from tui.screens.experiments import ROWS, ExperimentsScreen
+from tui.screens.help import key_table
 from tui.screens.runs import CompareChart, RunsScreen
 from tui.widgets.charts import MetricChart
 
 
-class SlowControl(Control):
-    """Every batch sleeps a little, so a search lasts long enough to watch and steer."""
-
-    def take_changes(self) -> dict:
-        time.sleep(0.05)
-        return super().take_changes()
-
-
 @pytest.fixture
 def app_factory(tiny, helpers, tmp_path):
-    def build(**changes):
+    """app_factory(control=Control, **config_changes) -> an app on the tiny slice, runs and pictures in tmp_path."""
+    def build(control=None, **changes):
         cfg = helpers.small(**{"epochs": 2, "patience": 0, **changes})
-        app = make_app(cfg, loader=lambda c: tiny, runs_root=tmp_path / "runs", redraw_every=0.05)
+        app = make_app(cfg, loader=lambda c: tiny, runs_root=tmp_path / "runs", redraw_every=0.05,
+                       **({"control": control} if control else {}))
         app.screenshot_dir = tmp_path / "pictures"
         return app
     return build
 
 
-async def wait_for(pilot, condition, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            s = getattr(pilot.app, "search_session", None)
-            pytest.fail(f"timed out waiting for {what} (state={pilot.app.state!r}, note={pilot.app.status.note!r}, "
-                        f"search: {s and (s.texts, s.total, s.note)})")
-        await pilot.pause(0.05)
-
-
-async def loaded(pilot):
-    await wait_for(pilot, lambda: pilot.app.state == "idle" and pilot.app.splits is not None, 10, "the data")
-
-
-def notes(app) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
+async def loaded(pilot, ui):
+    s = pilot.app.session
+    await ui.wait_for(pilot, lambda: s.state == "idle" and s.splits is not None, 10, "the data")
 
 
 async def set_row(pilot, name: str, text: str) -> None:
@@ -64,10 +43,10 @@ def cells(table: DataTable, row: int) -> list[str]:
     return [str(c) for c in table.get_row_at(row)]
 
 
-async def test_experiments_screen_runs_a_grid_and_opens_a_trial(app_factory, tmp_path):
+async def test_experiments_screen_runs_a_grid_and_opens_a_trial(app_factory, tmp_path, ui):
     app = app_factory()
     async with app.run_test(size=(100, 30)) as pilot:
-        await loaded(pilot)
+        await loaded(pilot, ui)
         await pilot.press("x")
         await pilot.pause()
         screen = app.screen
@@ -78,22 +57,22 @@ async def test_experiments_screen_runs_a_grid_and_opens_a_trial(app_factory, tmp
         assert "--lr 'abc' is not a number" in str(screen.query_one("#grid-error").render())
         assert isinstance(app.focused, Input)
         await pilot.press("escape")
-        assert screen.session.texts["lr"] == "0.1" and screen.session.texts["hidden"] == "8,16"
+        assert screen.search.texts["lr"] == "0.1" and screen.search.texts["hidden"] == "8,16"
         assert "the grid now: 2 trials" in str(screen.query_one("#search-status").render())
 
         await pilot.press("t")
         try:
-            await wait_for(pilot, lambda: app.search_session.result is not None, 30, "the search to end")
+            await ui.wait_for(pilot, lambda: app.session.search.result is not None, 30, "the search to end")
         finally:
-            app.control.stop()
+            app.session.control.stop()
         await pilot.pause()
-        s = app.search_session
+        s = app.session.search
         assert [r["rank"] for r in s.board] == [1, 2] and s.result.stop == "complete"
         assert (s.path / "leaderboard.csv").is_file() and (s.path / "model.npz").is_file()
         table = screen.query_one("#board", DataTable)
         assert table.row_count == 2 and cells(table, 0)[0] == "★ 1"  # the best, highlighted
         assert "Search finished" in "\n".join(str(n.title) for n in app._notifications)
-        assert app.state == "model" and app.model is not None  # the winner, open in the dashboard
+        assert app.session.state == "model" and app.session.model is not None  # the winner, open in the dashboard
         assert app.screen is screen  # the search ending does not take the board away
 
         await pilot.press("o")  # sort by trial number
@@ -104,42 +83,69 @@ async def test_experiments_screen_runs_a_grid_and_opens_a_trial(app_factory, tmp
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, ExperimentsScreen)  # back on the dashboard, showing that trial
-        assert app.state == "model" and app.model_meta["run_dir"] == loser["run_dir"]
+        assert app.session.state == "model" and app.session.model_meta["run_dir"] == loser["run_dir"]
         assert len(app.query_one("#loss", MetricChart).dev) == loser["epochs"]
 
 
-async def test_the_dashboard_follows_the_current_trial_and_steers_the_search(app_factory, monkeypatch):
-    monkeypatch.setattr(tui.app, "Control", SlowControl)  # about 1.5 s a trial
-    app = app_factory(epochs=3)
+async def test_the_dashboard_follows_the_current_trial_and_steers_the_search(app_factory, slow_control, ui):
+    SlowControl = slow_control(0.05)  # about 1.5 s a trial
+    app = app_factory(control=SlowControl, epochs=3)
     async with app.run_test(size=(100, 30)) as pilot:
         try:
-            await loaded(pilot)
+            await loaded(pilot, ui)
             await pilot.press("x")
             await pilot.pause()
             await set_row(pilot, "hidden", "8,16,24,32,40,48")
             await set_row(pilot, "l2", "0")
             await pilot.press("t")
-            await wait_for(pilot, lambda: (app.search_session.current or {}).get("index", 0) >= 2, 30, "trial 2")
+            await ui.wait_for(pilot, lambda: (app.session.search.current or {}).get("index", 0) >= 2, 30, "trial 2")
             await pilot.press("space")  # pauses the search (its running trial)
-            assert app.state == "paused" and app.control.paused and isinstance(app.control, SlowControl)
+            control = app.session.control
+            assert app.session.state == "paused" and control.paused and isinstance(control, SlowControl)
             await pilot.press("escape")  # the dashboard shows the trial in progress
             await pilot.pause()
-            trial = app.search_session.current
-            assert trial is not None and app.run_config.hidden == tuple(trial["changes"]["hidden"])
-            assert app.status.note.startswith(f"trial {trial['index']}/6")
-            assert f"784-{app.run_config.hidden[0]}-10" in str(app.query_one("#title").render())
+            trial = app.session.search.current
+            assert trial is not None and app.session.run_config.hidden == tuple(trial["changes"]["hidden"])
+            assert app.session.status.note.startswith(f"trial {trial['index']}/6")
+            assert f"784-{app.session.run_config.hidden[0]}-10" in str(app.query_one("#title").render())
             await pilot.press("space")
-            assert app.state == "training"
+            assert app.session.state == "training"
             await pilot.press("s")  # stops the search: the trial ends, no new one starts, a winner is picked
-            await wait_for(pilot, lambda: app.search_session.result is not None, 20, "the search to stop")
-            result = app.search_session.result
-            assert result.stop == "stopped" and result.done < 6 and app.state == "model"
-            assert "stopped by user" in app.status.reason
+            await ui.wait_for(pilot, lambda: app.session.search.result is not None, 20, "the search to stop")
+            result = app.session.search.result
+            assert result.stop == "stopped" and result.done < 6 and app.session.state == "model"
+            assert "stopped by user" in app.session.status.reason
         finally:
-            app.control.stop()  # never leave a paused search behind: the app waits for its thread on exit
+            app.session.control.stop()  # never leave a paused search behind: the app waits for its thread on exit
 
 
-async def test_runs_screen_lists_marks_compares_and_opens(app_factory, make_run, tmp_path):
+async def test_w_after_a_search_saves_the_winner_with_its_own_settings(app_factory, tmp_path, ui):
+    """Trial 2 (lr 1e-5) runs last and loses: the winner saved from the dashboard has trial 1's lr 0.1 (it used
+    to get the last trial's settings)."""
+    app = app_factory(epochs=1)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await loaded(pilot, ui)
+        await pilot.press("x")
+        await pilot.pause()
+        await set_row(pilot, "hidden", "16")
+        await set_row(pilot, "l2", "0")
+        await set_row(pilot, "lr", "0.1,0.00001")
+        await pilot.press("t")
+        await ui.wait_for(pilot, lambda: app.session.search.result is not None, 30, "the search to end")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.session.search.result.winner["trial"] == 1
+        await pilot.press("w")
+        await pilot.pause()
+        box = app.screen.query_one("#path", Input)
+        box.value = str(tmp_path / "winner.npz")
+        await pilot.press("enter")
+        await pilot.pause()
+    _, meta = models.load(tmp_path / "winner.npz")
+    assert meta["config"]["lr"] == 0.1 and meta["config"]["hidden"] == [16]
+
+
+async def test_runs_screen_lists_marks_compares_and_opens(app_factory, make_run, tmp_path, ui):
     root = tmp_path / "runs"
     a = make_run(root, lr=0.1, epochs=2)
     b = make_run(root, lr=0.01, epochs=3)
@@ -148,7 +154,7 @@ async def test_runs_screen_lists_marks_compares_and_opens(app_factory, make_run,
     (bad / "config.json").write_text('{"config": {')
     app = app_factory()
     async with app.run_test(size=(100, 34)) as pilot:
-        await loaded(pilot)
+        await loaded(pilot, ui)
         await pilot.press("r")
         await pilot.pause()
         screen = app.screen
@@ -162,7 +168,7 @@ async def test_runs_screen_lists_marks_compares_and_opens(app_factory, make_run,
         table.move_cursor(row=row[bad])
         await pilot.press("enter")  # no model: said so, nothing breaks
         await pilot.pause()
-        assert app.screen is screen and "has no saved model" in notes(app)
+        assert app.screen is screen and "has no saved model" in ui.shown(app)
 
         for path in (a, b):
             table.move_cursor(row=row[path])
@@ -179,15 +185,15 @@ async def test_runs_screen_lists_marks_compares_and_opens(app_factory, make_run,
         table.move_cursor(row=row[b])
         await pilot.press("enter")
         await pilot.pause()
-        assert not isinstance(app.screen, RunsScreen) and app.state == "model"
-        assert app.model_meta["run_dir"] == str(b) and len(app.query_one("#acc", MetricChart).dev) == 3
+        assert not isinstance(app.screen, RunsScreen) and app.session.state == "model"
+        assert app.session.model_meta["run_dir"] == str(b) and len(app.query_one("#acc", MetricChart).dev) == 3
 
 
-async def test_the_picture_key_saves_an_svg_of_the_current_screen(app_factory, tmp_path):
+async def test_the_picture_key_saves_an_svg_of_the_current_screen(app_factory, tmp_path, ui):
     app = app_factory()
     pictures = tmp_path / "pictures"
     async with app.run_test(size=(100, 30)) as pilot:
-        await loaded(pilot)
+        await loaded(pilot, ui)
         await pilot.press("p")
         await pilot.press("x")
         await pilot.pause()
@@ -199,14 +205,12 @@ async def test_the_picture_key_saves_an_svg_of_the_current_screen(app_factory, t
         saved = sorted(pictures.glob("*.svg"))
         assert [p.name.split("-")[2] for p in saved] == ["dashboard", "experiments", "runs"]
         assert all(p.read_text().lstrip().startswith("<svg") for p in saved)
-        assert all(f"Screenshot saved: {p}" in notes(app) for p in saved)
+        assert all(f"Screenshot saved: {p}" in ui.shown(app) for p in saved)
         assert "Experiments" in (pictures / saved[1].name).read_text().replace("&#160;", " ")
 
 
 async def test_help_lists_the_new_keys(app_factory):
-    from tui.screens.help import KEYS
-
-    keys = dict(KEYS)
+    keys = dict(key_table(make_app().BINDINGS))
     assert "experiments" in keys["x"] and "runs" in keys["r"] and "SVG screenshot" in keys["p"]
     app = app_factory()
     async with app.run_test(size=(100, 40)) as pilot:

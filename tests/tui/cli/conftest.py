@@ -22,5 +22,4 @@ def isolated(tmp_path, monkeypatch):
     """Runs and downloads go to tmp_path, never to the user's directories."""
     monkeypatch.setenv("NN_TUI_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("NN_TUI_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("COLUMNS", "100")
     return tmp_path

@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from textual.widgets import DataTable
 
 from engine import TrainConfig
 from engine.inspect import dead_share
@@ -109,6 +110,12 @@ async def test_a_dev_digit_can_be_copied_onto_the_board(host, model, small):
 
 # -- the dashboard's keys and the confusion cell ---------------------------------------------------
 
+def table_rows(screen: MistakesScreen) -> np.ndarray:
+    """The dev indices in the cell's table, top to bottom."""
+    table = screen.query_one(DataTable)
+    return np.array([int(table.coordinate_to_cell_key((r, 0)).row_key.value) for r in range(table.row_count)], int)
+
+
 @pytest.fixture
 def app_with(small, tmp_path):
     def build(model_path=None, epochs=2):
@@ -121,7 +128,7 @@ def app_with(small, tmp_path):
 async def test_selecting_a_confusion_cell_lists_exactly_its_dev_digits(app_with, model_file, small):
     app = app_with(model_file)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.state == "model", what="the model to open")
+        await until(pilot, lambda: app.session.state == "model", what="the model to open")
         panel = app.query_one(ConfusionPanel)
         matrix = panel.matrix.copy()
         off = matrix - np.diag(np.diag(matrix))
@@ -134,9 +141,9 @@ async def test_selecting_a_confusion_cell_lists_exactly_its_dev_digits(app_with,
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, MistakesScreen) and (screen.true, screen.pred) == (t, p)
-        pred = app.model.predict(small.dev.x)
+        pred = app.session.model.predict(small.dev.x)
         expected = np.flatnonzero((small.dev.y == t) & (pred == p))
-        listed = screen.listed()
+        listed = table_rows(screen)
         assert sorted(listed) == sorted(expected) and len(listed) == matrix[t, p] >= 2
         assert list(listed) == list(screen.indices)
         sure = screen.proba[listed, p]
@@ -150,17 +157,17 @@ async def test_selecting_a_confusion_cell_lists_exactly_its_dev_digits(app_with,
         assert app.screen is app.screen_stack[0]
         await pilot.press("b")  # the same cell, from the key
         await pilot.pause()
-        assert isinstance(app.screen, MistakesScreen) and sorted(app.screen.listed()) == sorted(expected)
+        assert isinstance(app.screen, MistakesScreen) and sorted(table_rows(app.screen)) == sorted(expected)
 
 
 async def test_explore_keys_only_with_a_model(app_with, model_file):
     app = app_with()
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.state == "idle", what="the data to load")
+        await until(pilot, lambda: app.session.state == "idle", what="the data to load")
         assert not set(EXPLORE_KEYS) & set(keys(app))
         await pilot.press("g", "i", "k", "b")
         assert app.screen is app.screen_stack[0]
-        app.open_model(model_file)
+        app.session.open(model_file)
         await pilot.pause()
         shown = keys(app)
         assert all(shown.get(k) == action for k, action in EXPLORE_KEYS.items())
@@ -168,7 +175,7 @@ async def test_explore_keys_only_with_a_model(app_with, model_file):
             await pilot.press(key)
             await pilot.pause()
             assert isinstance(app.screen, kind)
-            assert app.screen.model is app.model
+            assert app.screen.model is app.session.model
             assert "train" not in keys(app).values()  # modal: the dashboard's keys cannot act beneath
             await pilot.press("escape")
             await pilot.pause()
@@ -179,11 +186,11 @@ async def test_after_a_run_the_matrix_is_the_kept_models(app_with, small):
     """The best epoch's weights are restored at the end: the matrix (and so each cell's count) is theirs."""
     app = app_with(epochs=3)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: app.state == "idle", what="the data to load")
+        await until(pilot, lambda: app.session.state == "idle", what="the data to load")
         await pilot.press("t")
-        await until(pilot, lambda: app.state == "finished", timeout=30, what="the run to end")
-        assert app.last_summary["best_epoch"] < 3, "this run should peak before its last epoch (dev 80%, 87%, 85%)"
-        pred = app.model.predict(small.dev.x)
+        await until(pilot, lambda: app.session.state == "finished", timeout=30, what="the run to end")
+        assert app.session.summary["best_epoch"] < 3, "this run should peak before its last epoch (dev 80%, 87%, 85%)"
+        pred = app.session.model.predict(small.dev.x)
         expected = np.bincount(small.dev.y.astype(int) * 10 + pred, minlength=100).reshape(10, 10)
         np.testing.assert_array_equal(app.query_one(ConfusionPanel).matrix, expected)
         assert "draw" in keys(app).values()
