@@ -15,7 +15,7 @@ import pytest
 from models import MLP, Spec, save
 from tui.cli import main
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(capsys, *argv):
@@ -207,3 +207,29 @@ def test_sigterm_stops_a_run_cleanly(tmp_path, small_npz):
 
     summary = json.loads(next(runs.glob("*/summary.json")).read_text())
     assert summary["stop"] == "stopped" and summary["model_path"]
+
+
+# -- saving to a directory ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", [".", "/", "runs/"])
+def test_saving_a_model_to_a_directory_is_one_line(tmp_path, monkeypatch, target):
+    from models import CheckpointError
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(CheckpointError, match="is a directory, not a file name"):
+        save(target, MLP(Spec(784, (8,), 10)))
+    assert not (tmp_path / "runs.npz").exists()
+
+
+async def test_the_app_saves_into_a_folder_given_with_a_trailing_slash(tmp_path, monkeypatch):
+    from tui.screens.files import SaveScreen
+
+    picked = []
+    screen = SaveScreen(tmp_path / "default-name.npz")
+    monkeypatch.setattr(screen, "dismiss", picked.append)
+    (tmp_path / "runs").mkdir()
+    for text in (f"{tmp_path}/runs/", str(tmp_path / "runs"), f"{tmp_path}/new-folder/"):
+        screen.on_input_submitted(type("Submitted", (), {"value": text})())
+    assert picked == [tmp_path / "runs" / "default-name.npz", tmp_path / "runs" / "default-name.npz",
+                      tmp_path / "new-folder" / "default-name.npz"]
