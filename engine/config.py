@@ -55,6 +55,11 @@ class Field:
         return f"{left}{plain(self.low)}, {plain(self.high)}]"
 
 
+def plain(x: float) -> str:
+    """A bound as people write it: 4294967295 and 10000000, not 4.29497e+09 and 1e+07; 0.999 stays."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 FIELDS = {f.name: f for f in (
     Field("lr", "learning rate", 0, 10, open_low=True),
     Field("momentum", "momentum (momentum, nesterov) or Adam's beta1", 0, 0.999),
@@ -133,11 +138,6 @@ class TrainConfig:
         return replace(self, **changes)
 
 
-def plain(x: float) -> str:
-    """A bound as people write it: 4294967295, 10000000, 0.999 (never 4.29497e+09)."""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
 def parse_value(name: str, text: str):
     """One setting's value from text (a form field, a grid cell) -> its typed, checked value; ConfigError if bad."""
     text = str(text).strip()
@@ -182,15 +182,15 @@ def parse_hidden(value) -> tuple[int, ...]:
         text = value.strip()
         parts = [] if text.lower() in ("", "none") else [p.strip() for p in text.replace("-", ",").split(",")]
         if not all(p.isdigit() for p in parts):
-            raise ConfigError(f"--hidden {value!r} must be layer sizes: positive whole numbers such as 128 or 256,128")
+            raise ConfigError(f"--hidden {value!r} must be layer sizes: positive whole numbers such as 128 or 256-128")
         value = [int(p) for p in parts]
     elif isinstance(value, int) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise ConfigError(f"--hidden {value!r:.40} must be layer sizes: positive whole numbers such as 128 or 256,128")
+        raise ConfigError(f"--hidden {value!r:.40} must be layer sizes: positive whole numbers such as 128 or 256-128")
     sizes = tuple(int(v) for v in value)
     if len(sizes) > 8 or any(not 1 <= s <= 8192 for s in sizes):
-        raise ConfigError(f"--hidden {','.join(map(str, sizes))}: up to 8 layers of 1-8192 units")
+        raise ConfigError(f"--hidden {show_value(sizes)}: up to 8 layers of 1-8192 units")
     return sizes
 
 

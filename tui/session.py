@@ -379,6 +379,7 @@ class Session:
             if event.history:
                 self.started_from(event)
         elif isinstance(event, EpochEnded):
+            self.host.show_epoch(event)  # first: it draws the batches still waiting, which move the status on
             if s.running and s.current is not None:
                 s.current.update(epoch=event.epoch, dev=event.dev_acc)
             st.epoch, st.progress, st.lr = event.epoch, float(event.epoch), event.lr
@@ -386,7 +387,6 @@ class Session:
             st.best, st.best_epoch, st.bad_epochs = event.early.best, event.early.best_epoch, event.early.bad_epochs
             st.last = {"train_loss": event.train_loss, "train_acc": event.train_acc,
                        "dev_loss": event.dev_loss, "dev_acc": event.dev_acc}
-            self.host.show_epoch(event)
             if not s.running:
                 self.history.append(event.record())
                 self.alerts = alerts(self.history, self.changes)

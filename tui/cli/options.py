@@ -5,7 +5,7 @@ import argparse
 from dataclasses import fields
 
 from engine import FIELDS, ConfigError, TrainConfig
-from engine.config import parse_value
+from engine.config import parse_value, show_value
 from engine.grid import FIXED
 
 DEFAULTS = TrainConfig()
@@ -19,7 +19,7 @@ def describe(name: str) -> str:
     """Help text: what the setting is, its range and its default."""
     default = getattr(DEFAULTS, name)
     if name == "hidden":
-        return f"hidden layer sizes, e.g. 128 or 256,128 (default {','.join(map(str, default))})"
+        return f"hidden layer sizes, e.g. 128 or 256-128 (default {show_value(default)})"
     if name == "data":
         return ("source name (mnist, fashion-mnist, kmnist) or a path: MNIST directory, Kaggle .csv, .npz "
                 "(default mnist)")
@@ -28,7 +28,9 @@ def describe(name: str) -> str:
     f = FIELDS[name]
     if f.choices:
         return f"{f.help}: {f.range_text()} (default {default})"
-    return f"{f.help}; {f.range_text()} (default {default:g})"
+    # a no-break space keeps a range on one line of the help: [0, 4294967295], never "[0," then "4294967295]"
+    bounds = f.range_text().replace(", ", ",\u00a0")
+    return f"{f.help}; {bounds} (default {default:g})"
 
 
 def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> None:

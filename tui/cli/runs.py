@@ -7,7 +7,6 @@ from rich.table import Table
 from rich.text import Text
 
 from data.files import dumps
-from engine.runs import RunError
 
 from ..compare import draw, rich_color
 from ..text import change_points, changes_text, differing, labels, lineage, run_cells, run_date, settings_text
@@ -168,10 +167,7 @@ def legend_text(legend, color: bool) -> Text:
 def run_compare(args) -> int:
     root = root_of(args)
     con = console()
-    try:
-        runs = resolve_all(args.names, root)
-    except RunError as e:
-        return die(str(e))
+    runs = resolve_all(args.names, root)  # RunError: one line from the command line
     if len(runs) > 26:
         return die("compare at most 26 runs at a time")
     diffs = differing(runs)
@@ -205,10 +201,7 @@ def run_plot(args) -> int:
     except ImportError:
         return die(PLOT_HINT)
     root = root_of(args)
-    try:
-        runs = resolve_all(args.names, root)
-    except RunError as e:
-        return die(str(e))
+    runs = resolve_all(args.names, root)
     if not any(r.history for r in runs):
         return die(f"no epochs recorded in {', '.join(r.name for r in runs)}: nothing to plot")
     names = labels(runs) if len(runs) > 1 else [""]

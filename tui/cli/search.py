@@ -170,7 +170,7 @@ def run_search(args) -> int:
     from engine.runs import runs_dir
     from engine.search import SearchStarted, TrialFinished, TrialReported, TrialStarted, grid_size, search
 
-    from .train import graceful_interrupt, header_line
+    from .train import graceful_interrupt, header_lines
 
     root = Path(args.out) if args.out else runs_dir()
     job = plan_from_args(args, root)
@@ -182,7 +182,8 @@ def run_search(args) -> int:
     total = grid_size(space)
     if not quiet:
         first = base.replace(**{n: vs[0] for n, vs in space.items() if isinstance(vs, list)})
-        con.print(header_line(first, splits), style="dim")
+        for line in header_lines(first, splits):
+            con.print(line, style="dim", soft_wrap=True)
         what = " × ".join(f"{n.replace('_', ' ')} {vs if not isinstance(vs, list) else ' | '.join(map(show_value, vs))}"
                           for n, vs in space.items())
         picked = (f"{total} combinations" + (" in random order" if args.random else "") if job["sampler"] == "grid"
