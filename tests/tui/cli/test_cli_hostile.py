@@ -86,7 +86,7 @@ def test_bad_hidden_is_refused_in_the_cli_and_the_editor(capsys, text):
     from engine.config import parse_value
 
     one_line(capsys, ["train", "--hidden", text],
-             f"--hidden {text!r} must be layer sizes: positive whole numbers such as 128 or 256,128")
+             f"--hidden {text!r} must be layer sizes: positive whole numbers such as 128 or 256-128")
     with pytest.raises(ConfigError):
         parse_value("hidden", text)  # the settings editor's parser
 
