@@ -102,6 +102,7 @@ class RunStatus:
     progress: float = 0.0  # epochs done as a float
     lr: float = 0.0
     samples_per_sec: float = 0.0
+    threads: int = 0  # BLAS threads in use (0: not known yet)
     elapsed: float = 0.0
     monitor: str = "dev_acc"
     best: float | None = None
@@ -356,6 +357,7 @@ class Session:
         if batches:
             last = batches[-1]
             st.epoch, st.progress, st.lr, st.samples_per_sec = last.epoch, last.progress, last.lr, last.samples_per_sec
+            st.threads = last.threads
         if self.state is State.TRAINING:
             st.elapsed = time.monotonic() - self.t_start
         return batches
@@ -383,7 +385,7 @@ class Session:
             if s.running and s.current is not None:
                 s.current.update(epoch=event.epoch, dev=event.dev_acc)
             st.epoch, st.progress, st.lr = event.epoch, float(event.epoch), event.lr
-            st.samples_per_sec, st.elapsed = event.samples_per_sec, event.elapsed
+            st.samples_per_sec, st.elapsed, st.threads = event.samples_per_sec, event.elapsed, event.threads
             st.best, st.best_epoch, st.bad_epochs = event.early.best, event.early.best_epoch, event.early.bad_epochs
             st.last = {"train_loss": event.train_loss, "train_acc": event.train_acc,
                        "dev_loss": event.dev_loss, "dev_acc": event.dev_acc}

@@ -205,3 +205,21 @@ def test_show_run_waits_for_the_run_and_needs_a_model(make, make_run, tmp_path):
     host.run(session)
     assert session.show_run(run) and session.state is State.MODEL and session.run_dir == run
     assert [h["epoch"] for h in host.history] == [1, 2]
+
+
+def test_the_status_carries_the_thread_count_in_use(make):
+    from tui.widgets.status import StatusPanel
+
+    session, host = make(threads=1)  # an explicit count (the tests pin one BLAS thread anyway)
+    session.start()
+    host.run(session)
+    assert session.status.threads == 1
+    drawn = []
+    panel = StatusPanel()
+    panel.update = drawn.append
+    panel.show(session.status, str(session.state))
+    from rich.console import Console
+
+    console = Console(width=60, record=True)
+    console.print(drawn[-1])
+    assert "/s · 1 thread" in console.export_text()
