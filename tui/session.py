@@ -580,7 +580,7 @@ class Session:
         path = Path(path)
         try:
             model, meta = models.load(path)
-        except models.CheckpointError as e:
+        except data.UserError as e:  # a bad file, a special file, tampered metadata: one line
             self.host.notify(str(e), title="Cannot open model", severity="error", timeout=8)
             return False
         if model.spec.inputs != self.splits.dev.x.shape[1]:
@@ -635,7 +635,7 @@ class Session:
                     return None
                 model, meta = models.load(best)
                 saved = models.save(path, model, {k: v for k, v in meta.items() if k not in OWN_META})
-        except (OSError, models.CheckpointError) as e:
+        except (OSError, ValueError, models.CheckpointError) as e:
             self.host.notify(f"Cannot save: {e}", severity="error")
             return None
         self.host.notify(f"Saved {saved}")
