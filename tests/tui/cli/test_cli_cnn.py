@@ -70,7 +70,7 @@ def test_bench_a_cnn_prints_its_floor_and_layer_shares(capsys):
 
 def test_bad_conv_options_are_one_line(capsys):
     for argv, words in [(["train", "--conv", "4,x"], "--conv '4,x'"), (["train", "--kernel", "4", "--conv", "4"],
-                                                                      "--kernel 4"),
+                                                                      "--kernel '4'"),
                         (["bench", "--conv", "4", "--kernel", "7"], "--kernel")]:
         code, _, err = run(capsys, *argv)
         assert code == 1 and words in err and err.count("\n") == 1, err
