@@ -102,6 +102,7 @@ class RunStatus:
     progress: float = 0.0  # epochs done as a float
     lr: float = 0.0
     samples_per_sec: float = 0.0
+    threads: int = 0  # BLAS threads in use (0: not known yet)
     elapsed: float = 0.0
     monitor: str = "dev_acc"
     best: float | None = None
@@ -362,6 +363,7 @@ class Session:
         if batches:
             last = batches[-1]
             st.epoch, st.progress, st.lr, st.samples_per_sec = last.epoch, last.progress, last.lr, last.samples_per_sec
+            st.threads = last.threads
         if self.state is State.TRAINING:
             st.elapsed = self.training_seconds()
         return batches
@@ -391,15 +393,15 @@ class Session:
             if event.history:
                 self.started_from(event)
         elif isinstance(event, EpochEnded):
+            self.host.show_epoch(event)  # first: it draws the batches still waiting, which move the status on
             if s.running and s.current is not None:
                 s.current.update(epoch=event.epoch, dev=event.dev_acc)
             st.epoch, st.progress, st.lr = event.epoch, float(event.epoch), event.lr
-            st.samples_per_sec, st.elapsed = event.samples_per_sec, event.elapsed
+            st.samples_per_sec, st.elapsed, st.threads = event.samples_per_sec, event.elapsed, event.threads
             self.clock = (event.elapsed, time.monotonic() if self.state is State.TRAINING else None)
             st.best, st.best_epoch, st.bad_epochs = event.early.best, event.early.best_epoch, event.early.bad_epochs
             st.last = {"train_loss": event.train_loss, "train_acc": event.train_acc,
                        "dev_loss": event.dev_loss, "dev_acc": event.dev_acc}
-            self.host.show_epoch(event)
             if not s.running:
                 self.history.append(event.record())
                 self.alerts = alerts(self.history, self.changes)
@@ -564,7 +566,7 @@ class Session:
         path = Path(path)
         try:
             model, meta = models.load(path)
-        except models.CheckpointError as e:
+        except data.UserError as e:  # a bad file, a special file, tampered metadata: one line
             self.host.notify(str(e), title="Cannot open model", severity="error", timeout=8)
             return False
         if model.spec.inputs != self.splits.dev.x.shape[1]:
@@ -619,7 +621,7 @@ class Session:
                     return None
                 model, meta = models.load(best)
                 saved = models.save(path, model, {k: v for k, v in meta.items() if k not in OWN_META})
-        except (OSError, models.CheckpointError) as e:
+        except (OSError, ValueError, models.CheckpointError) as e:
             self.host.notify(f"Cannot save: {e}", severity="error")
             return None
         self.host.notify(f"Saved {saved}")
