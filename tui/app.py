@@ -19,7 +19,9 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from engine import Control, EpochEnded, Evaluation, TrainConfig
 
+from . import layout
 from .keys import KEYS
+from .layout import VIEWS
 from .messages import DataLoaded, EngineEvent
 from .screens.draw import DrawScreen
 from .screens.editor import EditScreen
@@ -40,9 +42,6 @@ from .widgets.health import HealthPanel
 from .widgets.settings import SettingsPanel
 from .widgets.status import StatusPanel
 
-VIEWS = ("confusion-box", "digits-box", "settings-box", "health-box")
-WIDE = (150, 40)  # at least this many columns and rows: every panel at once
-MEDIUM = (100, 30)  # status, confusion and digits together; v cycles digits, settings, health
 EXPLORE = ("browse_cell", "draw", "inside", "robustness")
 
 
@@ -99,30 +98,14 @@ class NNTuiApp(App):
         self.apply_layout(event.size.width, event.size.height)
 
     def apply_layout(self, width: int, height: int) -> None:
-        wide = width >= WIDE[0] and height >= WIDE[1]
-        medium = not wide and width >= MEDIUM[0] and height >= MEDIUM[1]
-        self.screen.set_class(wide, "-wide")
-        self.screen.set_class(not wide, "-compact")
-        self.screen.set_class(medium, "-medium")
-        more = "" if wide else " · v next panel"
-        for box, title in (("#status-box", "status"), ("#side-status-box", "status"),
-                           ("#confusion-box", f"confusion (dev) · c pick a cell{'' if medium else more}"),
-                           ("#digits-box", "digits · d m v" if medium else f"digits · d next · m mistakes{more}"),
-                           ("#settings-box", "settings · e v" if medium else f"settings · e edit{more}"),
-                           ("#health-box", "health · f u v" if medium else f"health · f fork · u undo{more}")):
-            self.query_one(box).border_title = title
+        layout.apply(self.screen, width, height)
         self.show_status()
         self.watch_view(self.view)
         self.refresh_bindings()
 
     def watch_view(self, view: int) -> None:
-        if not self.is_mounted:
-            return
-        current = VIEWS[view]
-        if self.screen.has_class("-medium") and current == "confusion-box":
-            current = "digits-box"  # the matrix is always there: the last slot shows the digits
-        for name in VIEWS:
-            self.query_one(f"#{name}").set_class(name == current, "-current")
+        if self.is_mounted:
+            layout.show_view(self.screen, view)
 
     @property
     def wide(self) -> bool:
