@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..render import digit_text
 from ..text import class_label
+from .args import number, seed, whole
 from .console import console, download_with_progress, load_data, use_color
 
 
@@ -20,9 +21,11 @@ def register(sub) -> None:
                                        "the mean image of each class.")
     info.add_argument("--data", default="mnist",
                       help="source name (mnist, fashion-mnist, kmnist) or a path (default mnist)")
-    info.add_argument("--dev-size", type=float, default=5000, help="dev set size, a count or a fraction (default 5000)")
-    info.add_argument("--seed", type=int, default=0, help="seed of the split shuffle (default 0)")
-    info.add_argument("--samples", type=int, default=6, help="how many sample digits to draw (default 6)")
+    info.add_argument("--dev-size", type=number("--dev-size", 0, 1e7, open_low=True), default=5000,
+                      help="dev set size, a count or a fraction (default 5000)")
+    info.add_argument("--seed", type=seed(), default=0, help="seed of the split shuffle (default 0)")
+    info.add_argument("--samples", type=whole("--samples", 0, 1000), default=6,
+                      help="how many sample digits to draw (default 6)")
     info.set_defaults(run=run_info)
     dl = dsub.add_parser("download", help="download a named source into the cache",
                          description="Download a named source (fashion-mnist, kmnist) into the user cache, "

@@ -13,6 +13,7 @@ from data.files import dumps
 
 from ..render import digit_text, proba_text
 from ..text import class_label, pct
+from .args import seed, whole
 from .console import console, load_data, use_color
 
 
@@ -28,33 +29,23 @@ def register(sub) -> None:
                                     "probability.")
     pr.add_argument("model", help="model file (.npz) written by nn-tui")
     pr.add_argument("--data", help="dataset (default: the one the model was trained on)")
-    pr.add_argument("--count", type=count, default=8, help="how many digits (default 8)")
+    pr.add_argument("--count", type=whole("--count", 1, 10000), default=8, help="how many digits (default 8)")
     pr.add_argument("--errors", action="store_true", help="only digits the model gets wrong, most confident first")
-    pr.add_argument("--seed", type=int, default=None, help="which random sample (default: a new one each time)")
+    pr.add_argument("--seed", type=seed(), default=None, help="which random sample (default: a new one each time)")
     pr.add_argument("--image", metavar="FILE", help="predict one image file instead (PGM, or PNG with the image extra)")
     pr.set_defaults(run=run_predict)
-
-
-def count(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def load_model_and_data(args, con):
     import models
 
     model, meta = models.load(args.model)
-    cfg = meta.get("config", {})
+    from engine.runs import check_fits, model_data_settings
+
+    dev_size, seed = model_data_settings(meta, args.model)
     name = args.data or meta.get("source") or meta.get("data") or "mnist"
-    splits = load_data(name, cfg.get("dev_size", 5000), cfg.get("seed", 0), con)
+    splits = load_data(name, dev_size, seed, con)
+    check_fits(model, splits.test, args.model)
     return model, meta, splits
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from engine import FIELDS, TrainConfig
-from engine.config import show_value
+from engine import FIELDS, ConfigError, TrainConfig
+from engine.config import parse_value, show_value
 from engine.grid import FIXED
 
 DEFAULTS = TrainConfig()
-TYPES = {f.name: f.type for f in fields(TrainConfig)}
 
 
 def flag(name: str) -> str:
@@ -38,8 +37,6 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
     """One --flag per TrainConfig field; with multi=True numbers may be comma lists (for search)."""
     group = parser.add_argument_group("training settings")
     for f in fields(TrainConfig):
-        text = f.name in ("data", "augment", "hidden") or f.name in FIELDS and FIELDS[f.name].choices
-        kind = "str" if text else TYPES[f.name]
         metavar = f.name.upper().replace("_", "-")
         if multi and f.name not in FIXED:
             several = ("; several separated by ';', e.g. off;shift" if f.name == "augment"
@@ -50,9 +47,19 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
                         "64,128,256-128 (or with ';': 256,128;512)")
             group.add_argument(flag(f.name), dest=f.name, default=None, metavar=metavar + "[,...]", help=text)
         else:
-            convert = {"int": int, "float": float}.get(kind, str)
-            group.add_argument(flag(f.name), dest=f.name, type=convert, default=None, metavar=metavar,
+            group.add_argument(flag(f.name), dest=f.name, type=setting(f.name), default=None, metavar=metavar,
                                help=describe(f.name))
+
+
+def setting(name: str):
+    """argparse type for one training setting: parsed and range-checked as the settings editor does."""
+    def convert(text: str):
+        try:
+            return parse_value(name, text)
+        except ConfigError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    convert.__name__ = name
+    return convert
 
 
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:

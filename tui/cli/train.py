@@ -11,6 +11,7 @@ from rich.text import Text
 from data.files import dumps
 
 from ..text import changes_text, patience_note, pct, threads
+from .args import whole
 from .console import console, load_data
 from .options import add_train_options, config_from_args
 
@@ -29,7 +30,7 @@ def register(sub) -> None:
                    help="start from RUN's checkpoint at EPOCH (default its last) with its settings there, overridden "
                         "by the options given: --epochs 10 continues to 10, --lr 0.01 branches with a new rate. "
                         "Same settings and BLAS threads: the same numbers as the run itself")
-    p.add_argument("--keep-checkpoints", type=int, default=None, metavar="N",
+    p.add_argument("--keep-checkpoints", type=whole("--keep-checkpoints", 0, 100000), default=None, metavar="N",
                    help="checkpoints kept in the run directory: the last N epochs, the best, and the one before the "
                         "latest live change (default 5; 0: none, and the run cannot be forked)")
     p.set_defaults(run=run_train)
@@ -48,18 +49,20 @@ def fork_from(text: str, root: Path):
 
 @contextmanager
 def graceful_interrupt(control, con):
-    """First Ctrl+C asks the loop to stop after this batch; a second one aborts."""
+    """First Ctrl+C (or SIGTERM, as `kill` and service managers send) asks the loop to stop after this
+    batch, keeping the best model and writing the summary; a second one aborts."""
     def handler(signum, frame):
         if control.stopping:
             raise KeyboardInterrupt
         control.stop()
         con.print("[yellow]stopping after this batch (Ctrl+C again to abort)[/]")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
 def header_lines(cfg, splits) -> list[str]:
