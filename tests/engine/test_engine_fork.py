@@ -164,7 +164,8 @@ def test_undo_a_change_rewinds_to_the_checkpoint_before_it(splits, tmp_path):
     fork, change = undo_point(summary["run_dir"])
     assert change == {"epoch": 3, "batch": 0, "field": "lr", "old": 0.05, "new": 5.0}
     assert fork.epoch == 2 and fork.config.lr == 0.05
-    undone, _ = train_run(splits, fork.config, tmp_path, fork=fork)
+    undone, usummary = train_run(splits, fork.config, tmp_path, fork=fork)
+    assert read_run(usummary["run_dir"]).fork["undoes"] == change
     assert untimed(undone.history) == untimed(clean.history) != untimed(bad.history)
     assert all(np.array_equal(a, b) for a, b in zip(undone.model.params, clean.model.params))
     with pytest.raises(RunError, match="no live change to undo"):
