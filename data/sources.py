@@ -150,7 +150,7 @@ def download(source: Source, progress: Progress | None = None, timeout: float = 
     if source.bundled:
         return source.directory()
     directory = source.directory()
-    created = not directory.exists()
+    created = [p for p in (directory, *directory.parents) if not p.exists()]  # deepest first
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -181,8 +181,9 @@ def download(source: Source, progress: Progress | None = None, timeout: float = 
             else:
                 raise DataError(errors[-1] if len(errors) == 1 else "; ".join(errors))
     finally:
-        if created and directory.is_dir() and not any(directory.iterdir()):
-            directory.rmdir()  # a failed first download leaves no empty folder behind
+        for folder in created:  # a failed first download leaves no empty folder behind, the cache's own included
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
     return directory
 
 

@@ -52,7 +52,12 @@ class Field:
         if self.choices:
             return " | ".join(self.choices)
         left = "(" if self.open_low else "["
-        return f"{left}{self.low:g}, {self.high:g}]"
+        return f"{left}{plain(self.low)}, {plain(self.high)}]"
+
+
+def plain(x: float) -> str:
+    """A bound as people write it: 4294967295 and 10000000, not 4.29497e+09 and 1e+07; 0.999 stays."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 FIELDS = {f.name: f for f in (
@@ -169,18 +174,23 @@ def show_value(value) -> str:
 
 
 def parse_hidden(value) -> tuple[int, ...]:
-    """`"256,128"`, `128`, `[256, 128]` or `""` (no hidden layer) -> (256, 128)."""
+    """`"256,128"`, `"256-128"`, `128`, `[256, 128]` or `""` / `"none"` (no hidden layer) -> (256, 128).
+
+    Every part must be a positive whole number: `-5`, `16,-8` and `,,,` are refused, not reinterpreted.
+    """
     if isinstance(value, str):
-        parts = [p for p in value.replace("-", ",").replace(" ", "").split(",") if p]
-        try:
-            value = [int(p) for p in parts]
-        except ValueError:
-            raise ConfigError(f"--hidden {value!r} must be layer sizes such as 128 or 256,128") from None
-    elif isinstance(value, int):
+        text = value.strip()
+        parts = [] if text.lower() in ("", "none") else [p.strip() for p in text.replace("-", ",").split(",")]
+        if not all(p.isdigit() for p in parts):
+            raise ConfigError(f"--hidden {value!r} must be layer sizes: positive whole numbers such as 128 or 256-128")
+        value = [int(p) for p in parts]
+    elif isinstance(value, int) and not isinstance(value, bool):
         value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ConfigError(f"--hidden {value!r:.40} must be layer sizes: positive whole numbers such as 128 or 256-128")
     sizes = tuple(int(v) for v in value)
     if len(sizes) > 8 or any(not 1 <= s <= 8192 for s in sizes):
-        raise ConfigError(f"--hidden {','.join(map(str, sizes))}: up to 8 layers of 1-8192 units")
+        raise ConfigError(f"--hidden {show_value(sizes)}: up to 8 layers of 1-8192 units")
     return sizes
 
 

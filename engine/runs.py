@@ -14,7 +14,7 @@ from data.files import clean_temp, dumps
 from models import MLP, atomic_write
 
 from .checkpoints import Checkpoint, CheckpointError, path_for, prune, saved_epochs
-from .config import ConfigError, TrainConfig
+from .config import FIELDS, ConfigError, TrainConfig
 from .events import EpochEnded, Recording, SettingsChanged
 from .metrics import Evaluation, per_class
 
@@ -465,6 +465,8 @@ def resolve_run(text: str, root: Path | str | None = None) -> Path:
     root = Path(root) if root else runs_dir()
     for candidate in (Path(text).expanduser(), root / text):
         if candidate.is_dir():
+            if not any((candidate / f).exists() for f in ("config.json", "metrics.jsonl", "summary.json")):
+                raise RunError(f"{candidate}: not a run directory (no config.json, metrics.jsonl or summary.json)")
             return candidate
     names = [(r.name, r.path) for r in list_runs(root)]
     for test in (lambda n: Path(n).name == text, lambda n: n.endswith(text), lambda n: text in n):
@@ -475,3 +477,28 @@ def resolve_run(text: str, root: Path | str | None = None) -> Path:
             shown = ", ".join(p.name for p in found[:4]) + (", ..." if len(found) > 4 else "")
             raise RunError(f"{text!r} matches {len(found)} runs ({shown}): give more of the name")
     raise RunError(f"no run {text!r} in {root} (see `nn-tui runs`)")
+
+
+def model_data_settings(meta: dict, where: str) -> tuple[float, int]:
+    """(dev_size, seed) a saved model's data was split with, checked (a tampered file gets one line)."""
+    cfg = meta.get("config") or {}
+    dev_size, seed = cfg.get("dev_size", 5000), cfg.get("seed", 0)
+    try:
+        FIELDS["dev_size"].check(dev_size)
+        FIELDS["seed"].check(seed)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: metadata config: {e}") from None
+    return dev_size, int(seed)
+
+
+def check_fits(model: MLP, dataset, where: str) -> None:
+    """SpecError unless `model` reads `dataset`'s digits (784 pixels) and knows all its classes."""
+    from models import SpecError
+
+    pixels = dataset.images[0].size if len(dataset) else 784
+    if model.spec.inputs != pixels:
+        raise SpecError(f"{where}: the {model.spec} network takes {model.spec.inputs} inputs, "
+                        f"these digits have {pixels} pixels")
+    if dataset.labels is not None and len(dataset) and int(dataset.labels.max()) >= model.spec.classes:
+        raise SpecError(f"{where}: the {model.spec} network knows {model.spec.classes} classes, "
+                        f"these digits are labelled up to {int(dataset.labels.max())}")

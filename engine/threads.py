@@ -33,15 +33,16 @@ class Chooser:
     use. It first probes each count in `counts` (`warmup` steps dropped, then `probe` timed), keeps
     the fastest, then every `every` seconds of training probes the others against the current
     count's recent steps and switches only when one is faster by more than `margin` (0.15: 15%
-    less time per sample). A check that confirms the current count doubles the interval (up to
+    less time per sample). A count whose timed steps are all over `give_up` times slower than one already
+    measured stops being probed at once. A check that confirms the current count doubles the interval (up to
     `most` seconds); a switch resets it. `fixed` is an explicit choice: never probed, never changed.
     """
 
     def __init__(self, counts=(1, 2), fixed: int | None = None, probe: int = 6, warmup: int = 2,
-                 every: float = 4.0, most: float = 32.0, margin: float = 0.15):
+                 every: float = 4.0, most: float = 32.0, margin: float = 0.15, give_up: float = 2.0):
         self.counts = tuple(sorted(set(counts)))
         self.fixed, self.probe, self.warmup, self.margin = fixed, probe, warmup, margin
-        self.every, self.most = every, most
+        self.every, self.most, self.give_up = every, most, give_up
         self.clock = 0.0  # seconds of training recorded so far
         self.decisions: list[Decision] = []
         self.interval = every
@@ -70,7 +71,10 @@ class Chooser:
                 self.skip -= 1
             else:
                 self.samples.append(per)
-            if len(self.samples) >= self.probe:
+            # a count already twice as slow as one measured is not timed further: under load a probe at two
+            # threads can cost ten times a step at one, and it has lost whatever the remaining steps say
+            losing = self.probed and self.samples and min(self.samples) > self.give_up * min(self.probed.values())
+            if len(self.samples) >= self.probe or losing:
                 self.probed[self.queue.pop(0)] = statistics.median(self.samples)
                 self.samples, self.skip = [], self.warmup
                 if self.queue:

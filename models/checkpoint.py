@@ -36,8 +36,16 @@ def weights_digest(weights: list[np.ndarray]) -> str:
 
 
 def save(path: str | os.PathLike, model: MLP, meta: dict | None = None) -> Path:
-    """Write model.npz (+ model.json beside it) atomically; returns the .npz path."""
+    """Write model.npz (+ model.json beside it) atomically; returns the .npz path.
+
+    A directory (".", "/", "runs/"), or a name that is only a suffix, is refused with CheckpointError:
+    saving "runs/" as "runs.npz" beside it would put the file where nobody asked.
+    """
+    text = os.fspath(path)
     path = Path(path)
+    if text.endswith(("/", os.sep)) or path.is_dir() or path.name in ("", ".", "..") or path.stem == "":
+        raise CheckpointError(f"{text}: is a directory, not a file name; give one such as "
+                              f"{Path(text) / 'model.npz'}")
     if path.suffix != ".npz":
         path = path.with_suffix(".npz")
     weights = [np.asarray(p, np.float32) for p in model.params]

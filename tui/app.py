@@ -12,7 +12,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Footer, Static
@@ -20,6 +19,7 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from engine import Control, EpochEnded, Evaluation, TrainConfig
 
+from .keys import KEYS
 from .messages import DataLoaded, EngineEvent
 from .screens.draw import DrawScreen
 from .screens.editor import EditScreen
@@ -51,51 +51,7 @@ class NNTuiApp(App):
     TITLE = "nn-tui"
     AUTO_FOCUS = None  # keys go to the app; `c` focuses the confusion matrix
     ENABLE_COMMAND_PALETTE = False
-    # The footer shows the keys of the dashboard's own work (they fit 80 columns in every state); the doors
-    # to other screens are listed on the help screen (?), which is built from these bindings' tooltips.
-    BINDINGS = [
-        Binding("t", "train", "train", tooltip="start training (a new run when the last one has ended)"),
-        Binding("space", "pause", "pause", tooltip="pause / resume training"),
-        Binding("space", "resume", "resume", tooltip="pause / resume training"),
-        Binding("s", "stop", "stop", tooltip="stop training; the best model so far is kept and saved in the run "
-                                             "directory"),
-        Binding("e", "edit", "edit", tooltip="edit settings: live ones (lr, l2, momentum, batch size) apply at the "
-                                             "next batch"),
-        Binding("n", "new_run", "new run", tooltip="new run: clear the dashboard and start again from fresh weights"),
-        Binding("w", "save", "save", tooltip="save the current model to a file"),
-        Binding("o", "open", "open", tooltip="open a saved model to view its predictions"),
-        Binding("d", "digits", "digits", tooltip="next sample of digits"),
-        Binding("m", "mistakes", "mistakes", tooltip="mistakes only: show just the digits the network gets wrong"),
-        Binding("v", "next_view", "view", show=False,
-                tooltip="next panel (confusion, digits, settings) when the window is small"),
-        Binding("c", "focus_confusion", "cells", show=False,
-                tooltip="focus the confusion matrix: arrows pick a cell, enter lists its digits"),
-        Binding("b", "browse_cell", "cell digits", show=False,  # enter on the focused matrix does the same
-                tooltip="the dev digits of the confusion cell under the cursor, most confident mistakes first"),
-        Binding("g", "draw", "draw", show=False,
-                tooltip="draw a digit (arrows, space, p pen, e eraser, x, c; or the mouse) and watch the guess"),
-        Binding("i", "inside", "inside", show=False,
-                tooltip="inside the network: a hidden unit's weights (left/right), activations, dead units"),
-        Binding("k", "robustness", "robust", show=False,
-                tooltip="robustness to noise, rotation and shift; a confidence threshold for \"not sure\""),
-        Binding("x", "experiments", "experiments", show=False,
-                tooltip="experiments: define a hyperparameter grid, run the search, sort its leaderboard, open a "
-                        "trial"),
-        Binding("f", "fork", "fork", show=False,
-                tooltip="fork: branch the run at its last epoch and train on in the branch (the run is kept); the "
-                        "editor's pending settings apply to the branch"),
-        Binding("F", "fork_best", "fork best", show=False, key_display="shift+f",
-                tooltip="fork the run at its best epoch"),
-        Binding("u", "undo", "undo", show=False,
-                tooltip="undo the last live change: back to the last epoch before it, with the settings then, and on"),
-        Binding("r", "runs", "runs", show=False,
-                tooltip="runs: every past run (damaged ones too); space marks runs to overlay their curves, enter "
-                        "opens one"),
-        Binding("p", "screenshot", "picture", show=False,
-                tooltip="picture: save an SVG screenshot of the current screen (dashboard, experiments, runs)"),
-        Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
-        Binding("q", "quit", "quit", tooltip="quit (stops training cleanly, keeping the best model)"),
-    ]
+    BINDINGS = KEYS
 
     view = reactive(0)
     screenshot_dir: Path | None = None  # where p saves pictures (default: the working directory)
@@ -174,6 +130,7 @@ class NNTuiApp(App):
 
     @on(Worker.StateChanged)
     def worker_changed(self, event: Worker.StateChanged) -> None:
+        self.drain()  # a stopped run's last batches reach the charts before it ends
         self.session.worker_changed(event.worker)
 
     def drain(self) -> None:
@@ -288,8 +245,8 @@ class NNTuiApp(App):
             "digits": loaded,
             "mistakes": loaded,
             "next_view": not self.wide,
-            "fork": s.run_dir is not None and not s.search.running and state is not State.STOPPING,
-            "fork_best": s.run_dir is not None and not s.search.running and state is not State.STOPPING,
+            **dict.fromkeys(("fork", "fork_best"), s.run_dir is not None and not s.search.running
+                            and state is not State.STOPPING),
             "undo": bool(s.changes) and not s.search.running and state is not State.STOPPING,
             **dict.fromkeys(EXPLORE, s.explore_ready()),
         }

@@ -13,7 +13,7 @@ from engine.runs import RunInfo
 
 __all__ = ["pct", "duration", "clock", "speed", "count", "show_value", "setting", "ordered", "settings_text",
            "ended", "differing", "labels", "board_cells", "run_cells", "run_date", "change_text", "changes_text",
-           "lineage", "change_points", "threads"]
+           "lineage", "change_points", "threads", "class_label", "patience_note"]
 
 PRIORITY = ("lr", "hidden", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule", "momentum",
             "patience", "epochs")
@@ -28,6 +28,21 @@ ENDED = {"max-epochs": "max epochs", "early-stopped": "early stop", "stopped": "
 def pct(value: float | None) -> str:
     """0.9814 -> 98.14%; None or nan -> -."""
     return "-" if value is None or value != value else f"{100 * value:.2f}%"
+
+
+def class_label(classes, c: int) -> str:
+    """What label `c` stands for: `7` for digits, `1 Trouser` where the dataset names its classes."""
+    name = classes[c] if classes is not None and c < len(classes) else str(c)
+    return name if name == str(c) else f"{c} {name}"
+
+
+def patience_note(epochs: int, patience: int) -> str | None:
+    """Why early stopping cannot trigger, when it cannot: it stops after `patience` epochs without
+    improvement, so at epoch patience + 1 at the soonest."""
+    if 0 < patience and epochs <= patience:
+        return (f"patience {patience} with {epochs} epoch{'s' if epochs != 1 else ''}: early stopping can never "
+                f"trigger (its soonest is epoch {patience + 1}); lower --patience or raise --epochs")
+    return None
 
 
 def duration(seconds: float | None) -> str:

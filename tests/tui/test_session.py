@@ -18,11 +18,12 @@ from tui.session import Session, State
 
 
 class FakeHost:
-    """Records what the session asks of the screen; `run()` plays the workers as Textual would."""
+    """Records what the session asks of the screen; `run()` plays the workers as Textual would: each message
+    reaches the session as it is posted (here at once, in the worker's own thread), the worker's end last."""
 
     def __init__(self):
-        self.workers, self.messages, self.notes, self.drawn = [], [], [], []
-        self.predictions = self.history = None
+        self.workers, self.notes, self.drawn = [], [], []
+        self.predictions = self.history = self.session = None
 
     def run_worker(self, work, **kw):
         worker = SimpleNamespace(work=work, group=kw["group"], name=kw.get("name"), state=WorkerState.PENDING,
@@ -31,7 +32,10 @@ class FakeHost:
         return worker
 
     def post_message(self, message) -> bool:
-        self.messages.append(message)
+        if isinstance(message, DataLoaded):
+            self.session.data_loaded(message.splits, message.key)
+        elif isinstance(message, EngineEvent):
+            self.session.event(message.event, message.run_id)
         return True
 
     def notify(self, message, severity="information", **kw) -> None:
@@ -43,8 +47,8 @@ class FakeHost:
     def reset_board(self, epochs: int) -> None:
         self.drawn.append(("reset", epochs))
 
-    def show_epoch(self, event) -> None:
-        self.drawn.append(("epoch", event.epoch))
+    def show_epoch(self, event) -> None:  # as the app does: the waiting batches first
+        self.drawn.append(("epoch", event.epoch, len(self.session.drain())))
 
     def show_predictions(self, evaluation) -> None:
         self.predictions = evaluation
@@ -63,18 +67,13 @@ class FakeHost:
 
     def run(self, session: Session) -> None:
         """Each pending worker in turn: its work (in this thread), its messages, then its end."""
+        self.session = session
         while self.workers:
             worker = self.workers.pop(0)
             try:
                 worker.result, worker.state = worker.work(), WorkerState.SUCCESS
             except Exception as e:
                 worker.error, worker.state = e, WorkerState.ERROR
-            messages, self.messages = self.messages, []
-            for m in messages:
-                if isinstance(m, DataLoaded):
-                    session.data_loaded(m.splits, m.key)
-                elif isinstance(m, EngineEvent):
-                    session.event(m.event, m.run_id)
             session.worker_changed(worker)
 
     def errors(self) -> str:
@@ -108,14 +107,16 @@ def test_the_state_groups():
 
 
 def test_a_run_from_start_to_end(make, slow_control):
-    counting = slow_control(0.0)
+    counting = slow_control(0.03)  # a few batch reports an epoch (they come every 0.1 s)
     session, host = make(control=counting)
     session.start()
     assert session.state is State.TRAINING and session.run_id == 1 and session.model is None
     assert type(session.control) is counting  # the injected class, not the engine's own
     host.run(session)
     assert session.state is State.FINISHED and session.control.batches > 0
-    assert [d for d in host.drawn if isinstance(d, tuple) and d[0] == "epoch"] == [("epoch", 1), ("epoch", 2)]
+    epochs = [d for d in host.drawn if isinstance(d, tuple) and d[0] == "epoch"]
+    assert [e[1] for e in epochs] == [1, 2] and all(batches for *_, batches in epochs)  # drawn before the end
+    assert session.status.progress == 2.0 and session.status.epoch == 2  # the end, not the last batch report
     assert session.status.reason == "max epochs (2) reached" and session.status.test is not None
     assert session.run_dir.is_dir() and session.model_path == session.run_dir / "model.npz"
     assert session.model_meta["config"] == session.config.to_dict() and session.model_meta["data"] == "mnist-tiny"
@@ -193,6 +194,25 @@ def test_a_search_and_its_winner(make, tmp_path):
     assert any("Search finished" in text or "Winner" in text for text, _ in host.notes)
 
 
+def test_a_search_of_two_worker_processes_lists_their_trials_live(make):
+    session, host = make()
+    n = session.start_search(config(epochs=2), {"lr": [0.1, 0.05, 0.02]}, None, None, workers=2)
+    assert n == 3
+    live = []
+    real = session.search_event
+
+    def spy(event, run_id):
+        real(event, run_id)
+        live.append(len(session.search.live))
+
+    session.search_event = spy
+    host.run(session)
+    s = session.search
+    assert s.result.stop == "complete" and len(s.board) == 3 and s.live == {} and s.current is None
+    assert max(live) >= 1 and {r["worker"] for r in s.board} <= {"w1", "w2"}
+    assert session.state is State.MODEL and session.run_dir == Path(s.result.winner["run_dir"])
+
+
 def test_show_run_waits_for_the_run_and_needs_a_model(make, make_run, tmp_path):
     session, host = make()
     empty = tmp_path / "runs" / "nothing-here"
@@ -204,3 +224,21 @@ def test_show_run_waits_for_the_run_and_needs_a_model(make, make_run, tmp_path):
     host.run(session)
     assert session.show_run(run) and session.state is State.MODEL and session.run_dir == run
     assert [h["epoch"] for h in host.history] == [1, 2]
+
+
+def test_the_status_carries_the_thread_count_in_use(make):
+    from tui.widgets.status import StatusPanel
+
+    session, host = make(threads=1)  # an explicit count (the tests pin one BLAS thread anyway)
+    session.start()
+    host.run(session)
+    assert session.status.threads == 1
+    drawn = []
+    panel = StatusPanel()
+    panel.update = drawn.append
+    panel.show(session.status, str(session.state))
+    from rich.console import Console
+
+    console = Console(width=60, record=True)
+    console.print(drawn[-1])
+    assert "/s · 1 thread" in console.export_text()

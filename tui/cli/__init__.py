@@ -1,27 +1,45 @@
 """The `nn-tui` command: the app by default, headless subcommands for everything else."""
 from __future__ import annotations
 
-import argparse
 import os
+import signal
 import sys
-from importlib import metadata
 
-from .options import add_train_options
+
+def _interrupted(signum, frame):
+    """Ctrl+C while the modules load: a word and exit 130 at once. Nothing is written yet, and raising here
+    would surface inside a half-imported C extension as its own ImportError (NumPy's "bad install" text)."""
+    os.write(2, b"nn-tui: interrupted\n")
+    os._exit(130)
+
+
+# only as the nn-tui command (not when a test or the app imports this module), in the main thread
+threading_main = (os.path.basename(sys.argv[0] if sys.argv else "") in ("nn-tui", "__main__.py", "-m", "-c")
+                  and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+if threading_main:
+    try:
+        signal.signal(signal.SIGINT, _interrupted)
+    except ValueError:  # not the main thread
+        threading_main = False
 
 COMMANDS = ("data", "train", "eval", "predict", "bench", "search", "runs", "compare", "plot", "serve")
 
 
 def version() -> str:
+    from importlib import metadata
+
     try:
         return metadata.version("nn-tui")
     except metadata.PackageNotFoundError:
         return "0.1.0 (not installed)"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser():
     from . import bench, data, model, runs, search, serve, train
+    from .args import Parser
+    from .options import add_train_options
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nn-tui",
         description="Train a from-scratch NumPy neural network on handwritten digits, live in the terminal. "
                     "With no command, opens the app (all training settings below apply to it).",
@@ -39,11 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from data import UserError
-
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        from data import UserError
+
+        parser = build_parser()
+    except KeyboardInterrupt:
+        print("nn-tui: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if threading_main:
+            signal.signal(signal.SIGINT, signal.default_int_handler)  # from here Ctrl+C is KeyboardInterrupt
+    try:
+        args = parser.parse_args(argv)
         if args.command is None:
             from .start import run_app
 

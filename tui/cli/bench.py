@@ -9,6 +9,7 @@ from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
+from .args import whole
 from .console import console, load_data
 
 
@@ -21,10 +22,12 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="10,000 samples per measurement instead of a full epoch")
     p.add_argument("--hidden", action="append", metavar="SIZES",
                    help="time only this architecture (repeatable), e.g. --hidden 512,256")
-    p.add_argument("--batch-size", type=int, action="append", metavar="N",
+    p.add_argument("--batch-size", type=whole("--batch-size", 1, 65536), action="append", metavar="N",
                    help="time only this batch size (repeatable)")
-    p.add_argument("--threads", type=int, help="BLAS threads (default: what the BLAS library chooses)")
-    p.add_argument("--repeats", type=int, default=3, help="timed repeats, best kept (default 3)")
+    p.add_argument("--threads", type=whole("--threads", 1, 1024),
+                   help="BLAS threads (default: what the BLAS library chooses)")
+    p.add_argument("--repeats", type=whole("--repeats", 1, 1000), default=3,
+                   help="timed repeats, best kept (default 3)")
     p.add_argument("--load", action="store_true",
                    help="train alone and beside a busy process (started and stopped by the bench) at 1 thread, "
                         "all cores and the count chosen by timing; prints each loaded/alone ratio "

@@ -17,6 +17,8 @@ class PipeConsole(Console):
 
 
 def console(stderr: bool = False) -> Console:
+    """A pipe gets 80 columns: print each record (a path, a result) as a line of its own that fits, or with
+    soft_wrap=True so that it is never broken in the middle."""
     return PipeConsole(stderr=stderr, highlight=False)
 
 
@@ -52,7 +54,12 @@ def download_with_progress(source, con: Console) -> None:
                 tasks[name] = progress.add_task(name, total=total)
             progress.update(tasks[name], completed=done, total=total)
 
-        data.download(source, report)
+        try:
+            data.download(source, report)
+        except data.DataError as e:  # one line, with what to do next
+            files = ", ".join(f.name for f in source.files)
+            raise data.DataError(f"{e}. Next: when online, run `nn-tui data download {source.name}`; offline, "
+                                 f"copy {files} into {source.directory()}") from None
 
 
 def die(message: str) -> int:

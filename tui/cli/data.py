@@ -8,6 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ..render import digit_text
+from ..text import class_label
+from .args import number, seed, whole
 from .console import console, download_with_progress, load_data, use_color
 
 
@@ -19,9 +21,11 @@ def register(sub) -> None:
                                        "the mean image of each class.")
     info.add_argument("--data", default="mnist",
                       help="source name (mnist, fashion-mnist, kmnist) or a path (default mnist)")
-    info.add_argument("--dev-size", type=float, default=5000, help="dev set size, a count or a fraction (default 5000)")
-    info.add_argument("--seed", type=int, default=0, help="seed of the split shuffle (default 0)")
-    info.add_argument("--samples", type=int, default=6, help="how many sample digits to draw (default 6)")
+    info.add_argument("--dev-size", type=number("--dev-size", 0, 1e7, open_low=True), default=5000,
+                      help="dev set size, a count or a fraction (default 5000)")
+    info.add_argument("--seed", type=seed(), default=0, help="seed of the split shuffle (default 0)")
+    info.add_argument("--samples", type=whole("--samples", 0, 1000), default=6,
+                      help="how many sample digits to draw (default 6)")
     info.set_defaults(run=run_info)
     dl = dsub.add_parser("download", help="download a named source into the cache",
                          description="Download a named source (fashion-mnist, kmnist) into the user cache, "
@@ -58,15 +62,17 @@ def run_download(args) -> int:
 
 
 def run_info(args) -> int:
-    from data import CLASSES
+    from data import CLASSES, DIGITS
 
     con = console()
     splits = load_data(args.data, args.dev_size, args.seed, con)
     color = use_color(con)
+    noun = splits.noun
     con.print(Text.assemble(("Dataset ", "bold"), (splits.name, "bold cyan"),
-                            f"   {sum(len(d) for _, d in splits.items()):,} digits of 28x28 pixels"))
-    table = Table(title="Digits per class and split", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("class", justify="right")
+                            f"   {sum(len(d) for _, d in splits.items()):,} {noun} of 28x28 pixels"))
+    table = Table(title=f"{noun.capitalize()} per class and split", title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+    table.add_column("class", justify="right" if splits.classes == DIGITS else "left")
     for name, d in splits.items():
         table.add_column(name, justify="right")
         table.add_column("share", justify="right", style="dim")
@@ -74,23 +80,25 @@ def run_info(args) -> int:
     counts = [d.class_counts() for _, d in splits.items()]
     pool = counts[0] + counts[1]
     for c in range(CLASSES):
-        table.add_row(str(c), *(cell for n in counts for cell in (f"{n[c]:,}", f"{100 * n[c] / n.sum():.1f}%")),
-                      f"{pool[c]:,}")
+        cells = (cell for n in counts for cell in (f"{n[c]:,}", f"{100 * n[c] / n.sum():.1f}%"))
+        table.add_row(class_label(splits.classes, c), *cells, f"{pool[c]:,}")
     table.add_section()
     table.add_row("total", *(cell for n in counts for cell in (f"{n.sum():,}", "")), f"{pool.sum():,}")
     table.add_row("pixel mean", *(cell for _, d in splits.items() for cell in (f"{d.images.mean():.2f}", "")))
     con.print(table)
     k = min(args.samples, len(splits.train))
     if k > 0:
-        con.print(Text(f"First {k} training digits", style="bold"))
-        con.print(Columns([_captioned(digit_text(splits.train.images[i], color), f"label {splits.train.labels[i]}")
+        con.print(Text(f"First {k} training {noun}", style="bold"))
+        con.print(Columns([_captioned(digit_text(splits.train.images[i], color),
+                                      f"label {class_label(splits.classes, int(splits.train.labels[i]))}")
                            for i in range(k)], padding=(0, 2)))
     con.print(Text("Mean image of each class (training split)", style="bold"))
     means = []
     for c in range(CLASSES):
         sel = splits.train.images[splits.train.labels == c]
         mean = sel.mean(axis=0) if len(sel) else np.zeros((28, 28))
-        means.append(_captioned(digit_text(mean, color, scale=2), f"{c}: {len(sel):,}"))
+        caption = f"{class_label(splits.classes, c)}: {len(sel):,}"
+        means.append(_captioned(digit_text(mean, color, scale=2), caption))
     con.print(Columns(means, padding=(0, 2)))
     return 0
 

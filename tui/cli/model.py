@@ -3,14 +3,17 @@ or on one digit from a PGM or PNG file."""
 from __future__ import annotations
 
 import numpy as np
+from rich import box
 from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 
+from data import DIGITS
 from data.files import dumps
 
 from ..render import digit_text, proba_text
-from ..text import pct
+from ..text import class_label, pct
+from .args import seed, whole
 from .console import console, load_data, use_color
 
 
@@ -26,33 +29,23 @@ def register(sub) -> None:
                                     "probability.")
     pr.add_argument("model", help="model file (.npz) written by nn-tui")
     pr.add_argument("--data", help="dataset (default: the one the model was trained on)")
-    pr.add_argument("--count", type=count, default=8, help="how many digits (default 8)")
+    pr.add_argument("--count", type=whole("--count", 1, 10000), default=8, help="how many digits (default 8)")
     pr.add_argument("--errors", action="store_true", help="only digits the model gets wrong, most confident first")
-    pr.add_argument("--seed", type=int, default=None, help="which random sample (default: a new one each time)")
+    pr.add_argument("--seed", type=seed(), default=None, help="which random sample (default: a new one each time)")
     pr.add_argument("--image", metavar="FILE", help="predict one image file instead (PGM, or PNG with the image extra)")
     pr.set_defaults(run=run_predict)
-
-
-def count(text: str) -> int:
-    """argparse type: a whole number of at least 1."""
-    import argparse
-
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
-    return value
 
 
 def load_model_and_data(args, con):
     import models
 
     model, meta = models.load(args.model)
-    cfg = meta.get("config", {})
+    from engine.runs import check_fits, model_data_settings
+
+    dev_size, seed = model_data_settings(meta, args.model)
     name = args.data or meta.get("source") or meta.get("data") or "mnist"
-    splits = load_data(name, cfg.get("dev_size", 5000), cfg.get("seed", 0), con)
+    splits = load_data(name, dev_size, seed, con)
+    check_fits(model, splits.test, args.model)
     return model, meta, splits
 
 
@@ -68,26 +61,32 @@ def run_eval(args) -> int:
         print(dumps({"model": args.model, "data": splits.name, "test_accuracy": ev.accuracy, "test_loss": ev.loss,
                           "confusion": ev.confusion.tolist(), **{k: v.tolist() for k, v in stats.items()}}))
         return 0
-    con.print(f"[bold]{args.model}[/]  {model.spec} {model.spec.activation}  on {splits.name} test split "
-              f"({len(splits.test):,} digits)")
+    con.print(f"[bold]{args.model}[/]", soft_wrap=True)
+    con.print(f"{model.spec} {model.spec.activation} on the {splits.name} test split ({len(splits.test):,} "
+              f"{splits.noun})")
     errors = int((ev.pred != splits.test.y).sum())
     con.print(f"accuracy [bold]{pct(ev.accuracy)}[/]   loss {ev.loss:.4f}   errors {errors:,}")
     con.print(confusion_table(ev.confusion))
-    table = Table("class", "precision", "recall", "F1", "support", title="Per class", title_justify="left")
+    table = Table(title="Per class", title_justify="left", box=box.SIMPLE_HEAD, show_edge=False)
+    table.add_column("class")
+    for name in ("precision", "recall", "F1", "support"):
+        table.add_column(name, justify="right")
     for c in range(len(ev.confusion)):
-        table.add_row(str(c), pct(stats["precision"][c]), pct(stats["recall"][c]), f"{stats['f1'][c]:.4f}",
-                      f"{int(stats['support'][c]):,}")
+        table.add_row(class_label(splits.classes, c), pct(stats["precision"][c]), pct(stats["recall"][c]),
+                      pct(stats["f1"][c]), f"{int(stats['support'][c]):,}")
     con.print(table)
     return 0
 
 
 def confusion_table(conf: np.ndarray) -> Table:
-    """Counts, rows = true class, columns = predicted; the diagonal green, errors shaded by rate."""
-    table = Table(title="Confusion matrix (rows: true, columns: predicted)", title_justify="left")
+    """Counts, rows = true class, columns = predicted; the diagonal green, errors shaded by rate. One space
+    between columns and no rules between them, so ten columns of counts up to 99,999 fit 80 columns."""
+    table = Table(title="Confusion matrix (rows: true, columns: predicted)", title_justify="left",
+                  box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0, 0, 1))
     table.add_column("true", justify="right", style="bold")
     for c in range(len(conf)):
-        table.add_column(str(c), justify="right")
-    table.add_column("recall", justify="right")
+        table.add_column(str(c), justify="right", no_wrap=True)
+    table.add_column("recall", justify="right", no_wrap=True)
     for r, row in enumerate(conf):
         total = row.sum()
         cells = []
@@ -100,11 +99,17 @@ def confusion_table(conf: np.ndarray) -> Table:
     return table
 
 
-def caption(true: int | None, pred: int, prob: float) -> Text:
+def caption(true: int | None, pred: int, prob: float, classes=DIGITS) -> Text:
+    """`7 → 1  97.00% ✗` under a digit; class names where the dataset has them, the guess on its own line."""
+    def name(c: int) -> str:
+        return class_label(classes, c)
+
     if true is None:
-        return Text(f"→ {pred}  {pct(prob)}")
+        return Text(f"→ {name(pred)}  {pct(prob)}")
     ok = true == pred
-    return Text(f"{true} → {pred}  {pct(prob)}" + ("" if ok else " ✗"), style="green" if ok else "bold red")
+    gap = " " if classes == DIGITS else "\n"  # a name and its guess would not fit under one picture
+    return Text(f"{name(true)}{gap}→ {name(pred)}  {pct(prob)}" + ("" if ok else " ✗"),
+                style="green" if ok else "bold red")
 
 
 def run_predict(args) -> int:
@@ -119,7 +124,8 @@ def run_predict(args) -> int:
         wrong = np.flatnonzero(pred != test.y)
         order = wrong[np.argsort(-proba[wrong, pred[wrong]], kind="stable")]
         chosen = order[: args.count]
-        con.print(f"{len(wrong):,} of {len(test):,} test digits are wrong; the {len(chosen)} most confident mistakes:")
+        con.print(f"{len(wrong):,} of {len(test):,} test {splits.noun} are wrong; "
+                  f"the {len(chosen)} most confident mistakes:")
     else:
         rng = np.random.default_rng(args.seed)
         chosen = rng.choice(len(test), size=min(args.count, len(test)), replace=False)
@@ -128,7 +134,7 @@ def run_predict(args) -> int:
     for i in chosen:
         picture = digit_text(test.images[i], color)
         picture.append("\n")
-        picture.append_text(caption(int(test.y[i]), int(pred[i]), float(proba[i, pred[i]])))
+        picture.append_text(caption(int(test.y[i]), int(pred[i]), float(proba[i, pred[i]]), splits.classes))
         cells.append(picture)
     con.print(Columns(cells, padding=(0, 2)))
     con.print(Text("caption: true → predicted  probability", style="dim"))

@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from engine import FIELDS, TrainConfig
+from engine import FIELDS, ConfigError, TrainConfig
+from engine.config import parse_value, show_value
 from engine.grid import FIXED
 
 DEFAULTS = TrainConfig()
-TYPES = {f.name: f.type for f in fields(TrainConfig)}
 
 
 def flag(name: str) -> str:
@@ -19,7 +19,7 @@ def describe(name: str) -> str:
     """Help text: what the setting is, its range and its default."""
     default = getattr(DEFAULTS, name)
     if name == "hidden":
-        return f"hidden layer sizes, e.g. 128 or 256,128 (default {','.join(map(str, default))})"
+        return f"hidden layer sizes, e.g. 128 or 256-128 (default {show_value(default)})"
     if name == "data":
         return ("source name (mnist, fashion-mnist, kmnist) or a path: MNIST directory, Kaggle .csv, .npz "
                 "(default mnist)")
@@ -28,15 +28,15 @@ def describe(name: str) -> str:
     f = FIELDS[name]
     if f.choices:
         return f"{f.help}: {f.range_text()} (default {default})"
-    return f"{f.help}; {f.range_text()} (default {default:g})"
+    # a no-break space keeps a range on one line of the help: [0, 4294967295], never "[0," then "4294967295]"
+    bounds = f.range_text().replace(", ", ",\u00a0")
+    return f"{f.help}; {bounds} (default {default:g})"
 
 
 def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> None:
     """One --flag per TrainConfig field; with multi=True numbers may be comma lists (for search)."""
     group = parser.add_argument_group("training settings")
     for f in fields(TrainConfig):
-        text = f.name in ("data", "augment", "hidden") or f.name in FIELDS and FIELDS[f.name].choices
-        kind = "str" if text else TYPES[f.name]
         metavar = f.name.upper().replace("_", "-")
         if multi and f.name not in FIXED:
             several = ("; several separated by ';', e.g. off;shift" if f.name == "augment"
@@ -47,9 +47,19 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
                         "64,128,256-128 (or with ';': 256,128;512)")
             group.add_argument(flag(f.name), dest=f.name, default=None, metavar=metavar + "[,...]", help=text)
         else:
-            convert = {"int": int, "float": float}.get(kind, str)
-            group.add_argument(flag(f.name), dest=f.name, type=convert, default=None, metavar=metavar,
+            group.add_argument(flag(f.name), dest=f.name, type=setting(f.name), default=None, metavar=metavar,
                                help=describe(f.name))
+
+
+def setting(name: str):
+    """argparse type for one training setting: parsed and range-checked as the settings editor does."""
+    def convert(text: str):
+        try:
+            return parse_value(name, text)
+        except ConfigError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+    convert.__name__ = name
+    return convert
 
 
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:

@@ -7,10 +7,10 @@ from rich.table import Table
 from rich.text import Text
 
 from data.files import dumps
-from engine.runs import RunError
 
 from ..compare import draw, rich_color
 from ..text import change_points, changes_text, differing, labels, lineage, run_cells, run_date, settings_text
+from .args import whole
 from .console import console, die, use_color
 
 
@@ -20,7 +20,7 @@ def register(sub) -> None:
                                    "Damaged or unfinished run directories are listed with what is wrong.")
     r.add_argument("--out", "--runs-dir", dest="runs_dir", metavar="DIR",
                    help="runs directory (default: $NN_TUI_RUNS_DIR or the user data directory)")
-    r.add_argument("--last", type=int, default=30, metavar="N", help="show the last N runs (default 30)")
+    r.add_argument("--last", type=whole("--last", 1), default=30, metavar="N", help="show the last N runs (default 30)")
     r.add_argument("--all", action="store_true", help="show every run")
     r.add_argument("--json", action="store_true", help="print the list as JSON")
     r.set_defaults(run=run_runs)
@@ -32,8 +32,9 @@ def register(sub) -> None:
     c.add_argument("names", nargs="+", metavar="RUN", help="runs to compare")
     c.add_argument("--out", "--runs-dir", dest="runs_dir", metavar="DIR", help="runs directory to find names in")
     c.add_argument("--curves", choices=("both", "dev", "train"), default="both", help="which curves (default both)")
-    c.add_argument("--width", type=int, help="chart width in columns (default: the terminal's)")
-    c.add_argument("--height", type=int, default=16, help="height of each chart in rows (default 16)")
+    c.add_argument("--width", type=whole("--width", 20, 10000), help="chart width in columns (default: the terminal's)")
+    c.add_argument("--height", type=whole("--height", 4, 1000), default=16,
+                   help="height of each chart in rows (default 16)")
     c.set_defaults(run=run_compare)
 
     pl = sub.add_parser("plot", help="save a run's accuracy and loss curves as a PNG (needs the plot extra)",
@@ -166,10 +167,7 @@ def legend_text(legend, color: bool) -> Text:
 def run_compare(args) -> int:
     root = root_of(args)
     con = console()
-    try:
-        runs = resolve_all(args.names, root)
-    except RunError as e:
-        return die(str(e))
+    runs = resolve_all(args.names, root)  # RunError: one line from the command line
     if len(runs) > 26:
         return die("compare at most 26 runs at a time")
     diffs = differing(runs)
@@ -203,10 +201,7 @@ def run_plot(args) -> int:
     except ImportError:
         return die(PLOT_HINT)
     root = root_of(args)
-    try:
-        runs = resolve_all(args.names, root)
-    except RunError as e:
-        return die(str(e))
+    runs = resolve_all(args.names, root)
     if not any(r.history for r in runs):
         return die(f"no epochs recorded in {', '.join(r.name for r in runs)}: nothing to plot")
     names = labels(runs) if len(runs) > 1 else [""]

@@ -12,6 +12,7 @@ from data.files import dumps
 from engine import ConfigError, TrainConfig
 
 from ..text import board_cells, clock, duration, pct, settings_text, show_value
+from .args import number, seed, whole
 from .console import console, load_data
 from .options import add_train_options
 
@@ -39,8 +40,9 @@ def register(sub) -> None:
                    help="grid: every combination (the default when every axis is a list); random: --trials N "
                         "random picks (the default with --trials); tpe: Optuna's TPE, --trials N guided by the "
                         "trials so far")
-    g.add_argument("--trials", type=int, metavar="N", help="how many trials random or tpe runs (default: the grid)")
-    g.add_argument("--workers", type=int, default=1, metavar="N",
+    g.add_argument("--trials", type=whole("--trials", 1), metavar="N",
+                   help="how many trials random or tpe runs (default: the grid)")
+    g.add_argument("--workers", type=whole("--workers", 1, 1024), default=1, metavar="N",
                    help="train N trials at once, each in its own process with one BLAS thread (default 1: in "
                         "this process)")
     g.add_argument("--prune", nargs="?", const="median", choices=("median", "halving"), metavar="median|halving",
@@ -57,8 +59,9 @@ def register(sub) -> None:
                    help="continue a search (after Ctrl+C, a crash or kill -9) with its own settings: DIR, or the "
                         "newest search without DIR; with --storage and --study, that study. Lost trials run again")
     g.add_argument("--random", action="store_true", help="run the grid in random order")
-    g.add_argument("--search-seed", type=int, default=0, metavar="N", help="seed of the samplers (default 0)")
-    g.add_argument("--budget", type=float, metavar="SECONDS",
+    g.add_argument("--search-seed", type=seed("--search-seed"), default=0, metavar="N",
+                   help="seed of the samplers (default 0)")
+    g.add_argument("--budget", type=number("--budget", 0, open_low=True), metavar="SECONDS",
                    help="start no new trial after this much wall time (the running ones finish)")
     g.add_argument("--rank-by", choices=("dev_acc", "dev_loss"), default="dev_acc",
                    help="what ranks the trials on the dev set (default dev_acc)")
@@ -167,7 +170,7 @@ def run_search(args) -> int:
     from engine.runs import runs_dir
     from engine.search import SearchStarted, TrialFinished, TrialReported, TrialStarted, grid_size, search
 
-    from .train import graceful_interrupt, header_line
+    from .train import graceful_interrupt, header_lines
 
     root = Path(args.out) if args.out else runs_dir()
     job = plan_from_args(args, root)
@@ -179,7 +182,8 @@ def run_search(args) -> int:
     total = grid_size(space)
     if not quiet:
         first = base.replace(**{n: vs[0] for n, vs in space.items() if isinstance(vs, list)})
-        con.print(header_line(first, splits), style="dim")
+        for line in header_lines(first, splits):
+            con.print(line, style="dim", soft_wrap=True)
         what = " × ".join(f"{n.replace('_', ' ')} {vs if not isinstance(vs, list) else ' | '.join(map(show_value, vs))}"
                           for n, vs in space.items())
         picked = (f"{total} combinations" + (" in random order" if args.random else "") if job["sampler"] == "grid"

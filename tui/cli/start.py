@@ -18,7 +18,10 @@ def run_app(args) -> int:
                              f"(and not a source name: {', '.join(data.SOURCES)})")
     model_path = Path(args.model) if args.model else None
     if model_path is not None:
-        models.load(model_path)  # refuse a bad file before the screen opens
+        model, _ = models.load(model_path)  # refuse a bad file before the screen opens
+        if model.spec.inputs != data.PIXELS:
+            raise models.SpecError(f"{model_path}: the {model.spec} network takes {model.spec.inputs} inputs, "
+                                   f"digits have {data.PIXELS} pixels")
     app = make_app(cfg, runs_root=Path(args.out) if args.out else None, model_path=model_path)
     app.run()
     return app.return_code or 0

@@ -10,7 +10,8 @@ from rich.text import Text
 
 from data.files import dumps
 
-from ..text import changes_text, pct, threads
+from ..text import changes_text, patience_note, pct, threads
+from .args import whole
 from .console import console, load_data
 from .options import add_train_options, config_from_args
 
@@ -29,7 +30,7 @@ def register(sub) -> None:
                    help="start from RUN's checkpoint at EPOCH (default its last) with its settings there, overridden "
                         "by the options given: --epochs 10 continues to 10, --lr 0.01 branches with a new rate. "
                         "Same settings and BLAS threads: the same numbers as the run itself")
-    p.add_argument("--keep-checkpoints", type=int, default=None, metavar="N",
+    p.add_argument("--keep-checkpoints", type=whole("--keep-checkpoints", 0, 100000), default=None, metavar="N",
                    help="checkpoints kept in the run directory: the last N epochs, the best, and the one before the "
                         "latest live change (default 5; 0: none, and the run cannot be forked)")
     p.set_defaults(run=run_train)
@@ -48,30 +49,35 @@ def fork_from(text: str, root: Path):
 
 @contextmanager
 def graceful_interrupt(control, con):
-    """First Ctrl+C asks the loop to stop after this batch; a second one aborts."""
+    """First Ctrl+C (or SIGTERM, as `kill` and service managers send) asks the loop to stop after this
+    batch, keeping the best model and writing the summary; a second one aborts."""
     def handler(signum, frame):
         if control.stopping:
             raise KeyboardInterrupt
         control.stop()
         con.print("[yellow]stopping after this batch (Ctrl+C again to abort)[/]")
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for s, old in previous.items():
+            signal.signal(s, old)
 
 
-def header_line(cfg, splits) -> str:
+def header_lines(cfg, splits) -> list[str]:
+    """What is trained on what, in lines that each fit 80 columns for the usual settings: the data, the
+    network and its optimizer, then the run's length and extras."""
     sched = cfg.schedule + (f" every {cfg.decay_every} x{cfg.decay_rate:g}" if cfg.schedule == "step" else "")
     extras = [f"l2 {cfg.l2:g}" if cfg.l2 else "", f"dropout {cfg.dropout:g}" if cfg.dropout else "",
               f"augment {cfg.augment}" if cfg.augment else "", f"max-norm {cfg.max_norm:g}" if cfg.max_norm else ""]
-    return (f"{splits.name}: {len(splits.train):,} train / {len(splits.dev):,} dev / {len(splits.test):,} test   "
+    return [f"{splits.name}: {len(splits.train):,} train / {len(splits.dev):,} dev / {len(splits.test):,} test "
+            f"{splits.noun}",
             f"{cfg.spec()} {cfg.activation}   {cfg.optimizer} lr {cfg.lr:g}"
-            + (f" momentum {cfg.momentum:g}" if cfg.optimizer != "sgd" else "")
-            + f" {sched}   batch {cfg.batch_size}   up to {cfg.epochs} epochs"
+            + (f" momentum {cfg.momentum:g}" if cfg.optimizer != "sgd" else "") + f" {sched}   batch {cfg.batch_size}",
+            f"up to {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}"
             + (f", patience {cfg.patience} on {cfg.monitor}" if cfg.patience else "")
-            + "".join("   " + e for e in extras if e))
+            + "".join("   " + e for e in extras if e)]
 
 
 EPOCH_HEAD = (f"{'epoch':>5}  {'train loss':>10}  {'train acc':>9}  {'dev loss':>8}  {'dev acc':>8}  {'lr':>8}  "
@@ -110,13 +116,17 @@ def run_train(args) -> int:
     quiet = args.quiet or args.json
     con = console(stderr=args.json)
     splits = load_data(source, cfg.dev_size, cfg.seed, con)
+    note = patience_note(cfg.epochs, cfg.patience)
+    if note and (args.epochs is not None or args.patience is not None):  # the defaults are the user's to keep
+        console(stderr=True).print(Text(f"nn-tui: warning: {note}", style="yellow"), soft_wrap=True)  # one line
     control = Control()
     if not quiet:
         if fork:
             changed = ", ".join(f"{k} {a} -> {b}" for k, (a, b) in fork.record(cfg)["overrides"].items())
             con.print(f"fork of {fork.parent.name} at epoch {fork.epoch}" + (f": {changed}" if changed else ""),
                       style="cyan", soft_wrap=True)
-        con.print(header_line(cfg, splits), style="dim")
+        for line in header_lines(cfg, splits):
+            con.print(line, style="dim", soft_wrap=True)
         con.print(EPOCH_HEAD, style="bold")
     progress = Progress(TextColumn("epoch {task.fields[epoch]}/{task.fields[epochs]}"), BarColumn(),
                         TextColumn("{task.percentage:>3.0f}%  loss {task.fields[loss]:.4f}  acc {task.fields[acc]}  "
@@ -160,10 +170,11 @@ def run_train(args) -> int:
     con.print(Text(result.reason, style=style))
     if result.best_epoch:
         con.print(f"best epoch {result.best_epoch}   dev accuracy [bold]{pct(summary['dev_accuracy'])}[/]   "
-                  f"test accuracy [bold]{pct(summary['test_accuracy'])}[/] (test loss {summary['test_loss']:.4f})   "
-                  f"training {summary['seconds']:.1f}s, {summary['samples_per_sec']:,.0f} samples/s, "
-                  f"{threads(summary['threads'], summary['threads_mode'])}")
-        con.print(f"model saved: {summary['model_path']}")
-    con.print(f"run directory: {summary['run_dir']}", style="dim")
+                  f"test accuracy [bold]{pct(summary['test_accuracy'])}[/] (test loss {summary['test_loss']:.4f})",
+                  soft_wrap=True)
+        con.print(f"training {summary['seconds']:.1f}s, {summary['samples_per_sec']:,.0f} samples/s, "
+                  f"{threads(summary['threads'], summary['threads_mode'])}", soft_wrap=True)
+        con.print(f"model saved: {summary['model_path']}", soft_wrap=True)
+    con.print(f"run directory: {summary['run_dir']}", style="dim", soft_wrap=True)
     return 0 if result.stop != "diverged" else 1
 

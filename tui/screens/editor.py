@@ -22,7 +22,7 @@ from ..text import show_value
 from ..widgets.inputs import OrderedInput
 
 NAMES = [f.name for f in fields(TrainConfig)]
-HINTS = {"hidden": "sizes, e.g. 256,128", "data": "mnist, fashion-mnist, kmnist or a path",
+HINTS = {"hidden": "sizes, e.g. 256-128", "data": "mnist, fashion-mnist, kmnist or a path",
          "augment": "shift,rotate,noise[=strength]"}
 
 

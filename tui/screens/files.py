@@ -1,6 +1,7 @@
 """Dialogs for saving a model to a file and opening a saved one."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from textual.app import ComposeResult
@@ -31,6 +32,8 @@ class SaveScreen(ModalScreen[Path | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
+        if text and (text.endswith(("/", os.sep)) or Path(text).expanduser().is_dir()):
+            text = str(Path(text).expanduser() / self.default.name)  # "runs/" or ".": in that folder
         self.dismiss(Path(text).expanduser() if text else None)
 
     def action_cancel(self) -> None:

@@ -5,7 +5,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ..text import clock, pct, speed
+from ..text import clock, pct, speed, threads
 
 STATE_STYLE = {"loading": "yellow", "idle": "cyan", "training": "bold green", "paused": "bold yellow",
                "finished": "bold cyan", "stopping": "yellow", "error": "bold red", "model": "bold magenta"}
@@ -28,7 +28,8 @@ class StatusPanel(Static):
             width = 14
             grid.add_row("progress", Text("█" * round(done * width) + "░" * (width - round(done * width))
                                           + f" {100 * done:3.0f}%"))
-        grid.add_row("time", f"{clock(st.elapsed)} · {speed(st.samples_per_sec)}" if st.elapsed else "-")
+        grid.add_row("time", f"{clock(st.elapsed)} · {speed(st.samples_per_sec)}"
+                     + (f" · {threads(st.threads)}" if st.threads else "") if st.elapsed else "-")
         grid.add_row("lr", f"{st.lr:.4g}" if st.lr else "-")
         label = "best acc" if st.monitor == "dev_acc" else "best loss"
         if st.best is not None and st.best_epoch:
