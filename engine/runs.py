@@ -93,7 +93,7 @@ class Fork:
                 **({"undoes": self.undoes} if self.undoes else {})}
 
 
-FIXED_IN_FORK = ("data", "hidden", "activation", "init", "seed", "dev_size")
+FIXED_IN_FORK = ("data", "conv", "kernel", "hidden", "activation", "init", "seed", "dev_size")
 
 
 def fork_point(run: Path | str, epoch: int | None = None) -> Fork:
