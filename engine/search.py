@@ -247,6 +247,7 @@ class TrialStarted:
     changes: dict
     config: dict
     worker: str = ""
+    here: bool = False  # trained by the calling thread: its training events follow (else another process's)
 
 
 @dataclass(frozen=True)
@@ -647,7 +648,7 @@ def work(study, splits, base: TrainConfig, space: dict, search_dir: Path, *, wor
                 storage.set_trial_user_attr(tid, "reason", f"bad settings: {one_line(e)}")
                 study.tell(trial, state=TrialState.FAIL)
                 continue
-            emit(TrialStarted(index, total, dict(changes), cfg.to_dict(), worker))
+            emit(TrialStarted(index, total, dict(changes), cfg.to_dict(), worker, here=True))
             tc = TrialControl(control)
 
             def listen(event, trial=trial, tc=tc, index=index):

@@ -50,13 +50,23 @@ from engine.runs import (
     train_run,
     undo_point,
 )
-from engine.search import SearchFinished, SearchStarted, TrialFinished, TrialStarted, WinnerChosen, plan, search
+from engine.search import (
+    SearchFinished,
+    SearchStarted,
+    TrialFinished,
+    TrialReported,
+    TrialStarted,
+    WinnerChosen,
+    choose_sampler,
+    plan_slots,
+    search,
+)
 
 from .messages import DataLoaded, EngineEvent
 from .text import change_text, changes_text, pct, settings_text
 
 Loader = Callable[[TrainConfig], data.Splits]
-SEARCH_EVENTS = (SearchStarted, TrialStarted, TrialFinished, WinnerChosen, SearchFinished)
+SEARCH_EVENTS = (SearchStarted, TrialStarted, TrialReported, TrialFinished, WinnerChosen, SearchFinished)
 OWN_META = ("format", "version", "spec", "sha256")  # models.save writes these itself
 
 
@@ -126,7 +136,9 @@ class Search:
     total: int = 0
     names: list[str] = field(default_factory=list)
     board: list[dict] = field(default_factory=list)
-    current: dict | None = None  # the trial training now
+    current: dict | None = None  # the trial this process trains now (the dashboard follows it)
+    live: dict = field(default_factory=dict)  # every running trial of the study, any process: index -> state
+    study: str = ""  # what the study is: its name, sampler, workers, pruning, storage (from SearchStarted)
     result: object = None  # engine.search.SearchResult
     path: Path | None = None
     note: str = "Define the grid (enter edits a row), then press t to run the search."
@@ -454,7 +466,7 @@ class Session:
     def fail(self, error: BaseException, title: str) -> None:
         """One place for worker failures: a message in the app, never a traceback."""
         if self.search.running:
-            self.search.running, self.search.current = False, None
+            self.search.running, self.search.current, self.search.live = False, None, {}
             self.search.note = f"search failed: {error}"
         self.state = State.ERROR if self.splits is None else State.IDLE
         st = self.status
@@ -464,28 +476,34 @@ class Session:
 
     # -- a search --------------------------------------------------------------
 
-    def start_search(self, base: TrainConfig, space: dict, count: int | None, budget: float | None) -> int:
+    def start_search(self, base: TrainConfig, space: dict, count: int | None, budget: float | None,
+                     sampler: str | None = None, workers: int = 1, prune: str | None = None,
+                     storage: str | None = None, study: str | None = None) -> int:
         """Start the search in the worker; returns the number of trials. ConfigError if the plan is bad."""
-        trials = plan(base, space, count, count is not None, 0)
+        sampler = choose_sampler(space, sampler, count)
+        total = len(plan_slots(base, space, sampler, count, count is not None, 0))
         s = self.search
-        s.running, s.total, s.names, s.board = True, len(trials), list(space), []
-        s.current, s.result, s.path = None, None, None
-        s.note = f"search of {len(trials)} trials started"
-        self.begin(trials[0].config, note=s.note)
+        s.running, s.total, s.names, s.board, s.live = True, total, list(space), [], {}
+        s.current, s.result, s.path, s.study = None, None, None, ""
+        s.note = f"search of {total} trials started"
+        self.begin(base.replace(**{n: v[0] for n, v in space.items() if isinstance(v, list)}), note=s.note)
         self.status.epochs, self.status.lr = base.epochs, base.lr
         s.base_id = self.run_id
+        options = {"sampler": sampler, "workers": workers, "prune": prune, "storage": storage, "study": study}
         self.worker = self.host.run_worker(
-            partial(self.search_thread, base, space, count, budget, self.control, s.base_id, self.splits_for(base)),
+            partial(self.search_thread, base, space, count, budget, self.control, s.base_id, self.splits_for(base),
+                    options),
             thread=True, group="run", exclusive=True, exit_on_error=False, name="search")
-        return len(trials)
+        return total
 
-    def search_thread(self, base: TrainConfig, space: dict, count, budget, control: Control, base_id: int, splits):
+    def search_thread(self, base: TrainConfig, space: dict, count, budget, control: Control, base_id: int, splits,
+                      options: dict | None = None):
         """In the worker thread: posts the search's events and fills the inbox; returns the SearchResult or raises."""
         splits = self.splits_in_thread(base, splits)
         current = [base_id]
 
         def listener(event) -> None:
-            if isinstance(event, TrialStarted):
+            if isinstance(event, TrialStarted) and event.here:
                 current[0] = base_id + event.index
             if isinstance(event, BatchEnded):
                 self.inbox.append((current[0], event))
@@ -493,30 +511,42 @@ class Session:
                 self.host.post_message(EngineEvent(event, current[0]))
 
         return search(splits, base, space, count=count, shuffle=count is not None, budget=budget,
-                      root=self.runs_root, listener=listener, control=control)
+                      root=self.runs_root, listener=listener, control=control, **(options or {}))
 
     def search_event(self, event, run_id: int) -> None:
         s = self.search
         if isinstance(event, SearchStarted):
-            s.path = Path(event.path)
+            s.path, s.total = Path(event.path), event.trials
+            pruning = {"median": "median pruning", "halving": "successive halving"}.get(event.prune, "no pruning")
+            s.study = (f"study {event.study}: {event.sampler}, {event.workers} worker{'s' * (event.workers > 1)}, "
+                       f"{pruning}; in {event.storage}")
         elif isinstance(event, TrialStarted):
+            s.live[event.index] = {"index": event.index, "changes": event.changes, "epoch": 0,
+                                   "epochs": event.config.get("epochs", 0), "dev": None, "worker": event.worker}
+            if not event.here:  # another process's trial: listed, not followed
+                return
             cfg = TrainConfig.from_dict(event.config)
             self.drain()
             self.run_id, self.run_config = run_id, cfg
             self.clear_board(cfg)
-            s.current = {"index": event.index, "changes": event.changes, "epoch": 0, "epochs": cfg.epochs, "dev": None}
+            s.current = s.live[event.index]
             s.note = f"trial {event.index}/{event.total}: {settings_text(event.changes)}"
             self.status = self.new_status(cfg, running=True, note=s.note)
             self.t_start = time.monotonic()
+        elif isinstance(event, TrialReported) and event.index in s.live:
+            s.live[event.index].update(epoch=event.epoch, dev=event.dev_acc)
         elif isinstance(event, TrialFinished):
-            s.board, s.current = list(event.board), None
+            s.board = list(event.board)
+            s.live.pop(event.index, None)
+            if s.current is not None and s.current["index"] == event.index:
+                s.current = None
             s.note = f"{len(s.board)} of {s.total} trials done"
         elif isinstance(event, WinnerChosen):
             s.note = f"winner: trial {event.row['trial']}; testing it once on the test set..."
 
     def finish_search(self, result) -> None:
         s = self.search
-        s.running, s.current, s.result, s.board = False, None, result, list(result.board)
+        s.running, s.current, s.result, s.board, s.live = False, None, result, list(result.board), {}
         self.drain()
         self.run_id += 1  # nothing late from the search thread reaches the dashboard now
         self.state = State.FINISHED

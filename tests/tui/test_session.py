@@ -194,6 +194,25 @@ def test_a_search_and_its_winner(make, tmp_path):
     assert any("Search finished" in text or "Winner" in text for text, _ in host.notes)
 
 
+def test_a_search_of_two_worker_processes_lists_their_trials_live(make):
+    session, host = make()
+    n = session.start_search(config(epochs=2), {"lr": [0.1, 0.05, 0.02]}, None, None, workers=2)
+    assert n == 3
+    live = []
+    real = session.search_event
+
+    def spy(event, run_id):
+        real(event, run_id)
+        live.append(len(session.search.live))
+
+    session.search_event = spy
+    host.run(session)
+    s = session.search
+    assert s.result.stop == "complete" and len(s.board) == 3 and s.live == {} and s.current is None
+    assert max(live) >= 1 and {r["worker"] for r in s.board} <= {"w1", "w2"}
+    assert session.state is State.MODEL and session.run_dir == Path(s.result.winner["run_dir"])
+
+
 def test_show_run_waits_for_the_run_and_needs_a_model(make, make_run, tmp_path):
     session, host = make()
     empty = tmp_path / "runs" / "nothing-here"

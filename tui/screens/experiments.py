@@ -16,8 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from engine import ConfigError, TrainConfig
-from engine.grid import parse_grid, parse_values
-from engine.search import plan
+from engine.grid import parse_axis, parse_grid
+from engine.search import PRUNERS, SAMPLERS, choose_sampler, plan_slots
 
 from ..session import Search
 from ..text import board_cells, duration, pct, show_value
@@ -25,46 +25,68 @@ from .editor import FieldValidator
 from .help import HelpScreen
 
 GRID = ("hidden", "lr", "l2", "optimizer", "batch_size", "dropout", "activation", "momentum", "epochs", "patience")
-EXTRA = ("trials", "budget")
+EXTRA = ("sampler", "trials", "workers", "prune", "budget", "storage", "study")
 ROWS = GRID + EXTRA
-HINTS = {"hidden": "64,128,256-128 ('-' joins layers)", "trials": "blank: every combination; N: N at random",
+HINTS = {"hidden": "64,128,256-128 ('-' joins layers), or a range 32:512", "lr": "0.1,0.05 or a range 1e-4:0.3",
+         "trials": "blank: every combination; N: N drawn by the sampler",
+         "sampler": "grid | random | tpe (blank: grid, or random with trials)",
+         "workers": "trials at once, each in its own process (1: in the app)",
+         "prune": "off | median | halving: stop hopeless trials on their dev accuracy",
+         "storage": "blank: a journal in the search directory; a file, sqlite:///, postgresql://",
+         "study": "blank: the search directory's name; the same name and settings join a study",
          "budget": "seconds; blank: no limit", "optimizer": "sgd,momentum,nesterov,adam",
          "activation": "relu,leaky_relu,tanh,sigmoid"}
 SORTS = ("rank", "trial", "dev_acc", "dev_loss", "seconds", "epochs")  # then each searched setting
 
 
 def parse_extra(name: str, text: str):
-    """trials: blank or a whole number >= 1; budget: blank or seconds > 0."""
+    """trials: blank or a whole number >= 1; budget: blank or seconds > 0; workers: 1-64; sampler, prune:
+    a choice (blank: the default); storage, study: text (blank: the default)."""
     text = text.strip()
+    if name in ("storage", "study"):
+        return text or None
+    if name == "sampler":
+        if text and text not in SAMPLERS:
+            raise ConfigError(f"sampler {text!r} is not one of {', '.join(SAMPLERS)} "
+                              "(blank: grid, or random with trials)")
+        return text or None
+    if name == "prune":
+        if text and text not in ("off",) + PRUNERS:
+            raise ConfigError(f"prune {text!r} is not one of off, {', '.join(PRUNERS)}")
+        return None if text in ("", "off") else text
     if not text:
-        return None
+        return 1 if name == "workers" else None
     try:
         value = float(text)
     except ValueError:
         raise ConfigError(f"{name} {text!r} is not a number") from None
     if name == "trials" and (not value.is_integer() or value < 1):
         raise ConfigError(f"trials {text}: a whole number of at least 1 (blank: every combination)")
+    if name == "workers" and (not value.is_integer() or not 1 <= value <= 64):
+        raise ConfigError(f"workers {text}: a whole number from 1 to 64")
     if name == "budget" and not 0 < value < float("inf"):
         raise ConfigError(f"budget {text}: seconds above 0 (blank: no limit)")
-    return int(value) if name == "trials" else value
+    return value if name == "budget" else int(value)
 
 
 def check(name: str, text: str):
-    return parse_extra(name, text) if name in EXTRA else parse_values(name, text)
+    return parse_extra(name, text) if name in EXTRA else parse_axis(name, text)
 
 
 def default_texts(cfg: TrainConfig) -> dict[str, str]:
     texts = {name: show_value(getattr(cfg, name)) if name != "hidden" else "64,128,256" for name in GRID}
     texts["l2"] = "0,1e-4,1e-3"
-    texts.update(trials="", budget="")
+    texts.update(sampler="", trials="", workers="1", prune="off", budget="", storage="", study="")
     return texts
 
 
 def read_form(texts: dict[str, str], config: TrainConfig):
-    """(base config, space, count, budget) from the form; ConfigError naming the bad row."""
+    """(base config, space, count, budget, options) from the form; ConfigError naming the bad row. `options`
+    are the sampler, workers, prune, storage and study for Session.start_search."""
     base, space = parse_grid({name: texts.get(name, "") for name in GRID}, config)
-    count, budget = parse_extra("trials", texts.get("trials", "")), parse_extra("budget", texts.get("budget", ""))
-    return base, space, count, budget
+    extra = {name: parse_extra(name, texts.get(name, "")) for name in EXTRA}
+    count, budget = extra.pop("trials"), extra.pop("budget")
+    return base, space, count, budget, extra
 
 
 # -- the screen ---------------------------------------------------------------
@@ -111,8 +133,8 @@ class ExperimentsScreen(ModalScreen[None]):
         return search
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Experiments", "bold"),
-                                   "  search a grid; ranked on dev, only the winner sees test"), id="experiments-title")
+        yield Static(Text.assemble(("Experiments", "bold"), "  search on Optuna; ranked on dev, only the winner "
+                                   "sees test"), id="experiments-title")
         with Horizontal(id="experiments-body"):
             with Vertical(id="grid-box", classes="box"):
                 yield DataTable(id="grid", cursor_type="row", zebra_stripes=True)
@@ -196,11 +218,20 @@ class ExperimentsScreen(ModalScreen[None]):
         if s.running:
             status.append("searching  ", style="bold green")
         status.append(s.note)
+        if s.running and s.study:
+            best = next((r for r in s.board if r.get("state", "complete") == "complete"), None)
+            pruned = sum(r.get("state") == "pruned" for r in s.board)
+            status.append(f"\n{len(s.live)} running" + (f", {pruned} pruned" if pruned else "")
+                          + (f", best so far {pct(best['dev_acc'])} (trial {best['trial']})" if best else ""))
+            status.append(f"\n{s.study}", style="dim")
         if not s.running:
             try:
-                base, space, count, budget = read_form(s.texts, self.app.session.config)
-                n = len(plan(base, space, count, count is not None, 0))
-                status.append(f"\nthe grid now: {n} trial{'s' * (n != 1)}"
+                base, space, count, budget, options = read_form(s.texts, self.app.session.config)
+                sampler = choose_sampler(space, options["sampler"], count)
+                n = len(plan_slots(base, space, sampler, count, count is not None, 0))
+                status.append(f"\nthe plan now: {n} trial{'s' * (n != 1)}, {sampler}, {options['workers']} worker"
+                              f"{'s' * (options['workers'] > 1)}, " + (f"{options['prune']} pruning" if
+                                                                        options["prune"] else "no pruning")
                               + (f", budget {duration(budget)}" if budget else ""), style="dim")
             except ConfigError as e:
                 status.append(f"\n{e}", style="red")
@@ -223,24 +254,32 @@ class ExperimentsScreen(ModalScreen[None]):
         columns = [("rank", "#"), ("trial", "trial"), *((n, n.replace("_", " ")) for n in s.names),
                    ("dev_acc", "dev acc"), ("dev_loss", "dev loss"), ("epochs", "epochs"), ("seconds", "time"),
                    ("stop", "ended")]
+        workers = {r.get("worker") for r in s.board} | {r.get("worker") for r in s.live.values()}
+        if len(workers - {None, ""}) > 1:
+            columns.append(("worker", "worker"))
         for key, label in columns:
             arrow = (" ▲" if s.reverse else " ▼") if key == s.sort else ""
             table.add_column(label + arrow, key=key)
         rows = sorted(s.board, key=self.sort_key, reverse=s.reverse)
+        wide = len(columns)
         for row in rows:
-            best = row.get("rank") == 1
-            style = "bold green" if best else ""
+            best = row.get("rank") == 1 and row.get("state", "complete") == "complete"
+            style = "bold green" if best else "dim" if row.get("state") in ("pruned", "failed") else ""
             cells = board_cells(row, s.names)
             if best:
                 cells[0] = "★ 1"
+            if row.get("state") == "pruned":
+                cells[-1] = f"pruned at {row['epochs']}"
             if row.get("test_acc") is not None:
                 cells[-1] += f", test {pct(row['test_acc'])}"
+            cells += [row.get("worker", "")] * (wide - len(cells))
             table.add_row(*(Text(c, style=style) for c in cells), key=str(row["trial"]))
-        if s.current is not None:
-            c = s.current
+        for index in sorted(s.live):
+            c = s.live[index]
             cells = ["", str(c["index"]), *(show_value(c["changes"].get(n)) for n in s.names),
                      pct(c["dev"]) if c["dev"] is not None else "...", "", f"{c['epoch']}/{c['epochs']}", "",
                      "training"]
+            cells += [c.get("worker", "")] * (wide - len(cells))
             table.add_row(*(Text(x, style="yellow") for x in cells), key=None)
         if keep is not None:
             try:
@@ -286,8 +325,8 @@ class ExperimentsScreen(ModalScreen[None]):
             self.notify("A run or search is already going.", severity="warning")
             return
         try:
-            base, space, count, budget = read_form(self.search.texts, self.app.session.config)
-            n = self.app.session.start_search(base, space, count, budget)
+            base, space, count, budget, options = read_form(self.search.texts, self.app.session.config)
+            n = self.app.session.start_search(base, space, count, budget, **options)
         except ConfigError as e:
             self.show_error(str(e))
             self.app.bell()

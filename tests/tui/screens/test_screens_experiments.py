@@ -58,7 +58,7 @@ async def test_experiments_screen_runs_a_grid_and_opens_a_trial(app_factory, tmp
         assert isinstance(app.focused, Input)
         await pilot.press("escape")
         assert screen.search.texts["lr"] == "0.1" and screen.search.texts["hidden"] == "8,16"
-        assert "the grid now: 2 trials" in str(screen.query_one("#search-status").render())
+        assert "the plan now: 2 trials, grid, 1 worker, no pruning" in str(screen.query_one("#search-status").render())
 
         await pilot.press("t")
         try:
@@ -85,6 +85,48 @@ async def test_experiments_screen_runs_a_grid_and_opens_a_trial(app_factory, tmp
         assert not isinstance(app.screen, ExperimentsScreen)  # back on the dashboard, showing that trial
         assert app.session.state == "model" and app.session.model_meta["run_dir"] == loser["run_dir"]
         assert len(app.query_one("#loss", MetricChart).dev) == loser["epochs"]
+
+
+async def test_a_study_with_two_workers_and_pruning_from_the_form(app_factory, ui):
+    app = app_factory(epochs=4)
+    async with app.run_test(size=(120, 34)) as pilot:
+        await loaded(pilot, ui)
+        await pilot.press("x")
+        await pilot.pause()
+        screen = app.screen
+        await set_row(pilot, "hidden", "8")
+        await set_row(pilot, "l2", "0")
+        await set_row(pilot, "lr", "0.1,0.05,1e-5,0.08")
+        await set_row(pilot, "workers", "2")
+        await set_row(pilot, "prune", "sometimes")  # refused, with the reason shown
+        assert "prune 'sometimes' is not one of off, median, halving" in str(screen.query_one("#grid-error").render())
+        await pilot.press("escape")
+        await set_row(pilot, "prune", "median")
+        status = str(screen.query_one("#search-status").render())
+        assert "the plan now: 4 trials, grid, 2 workers, median pruning" in status
+        seen = []
+        real = app.session.search_event
+
+        def spy(event, run_id):
+            real(event, run_id)
+            seen.append((type(event).__name__, dict(app.session.search.live)))
+
+        app.session.search_event = spy
+        await pilot.press("t")
+        try:
+            await ui.wait_for(pilot, lambda: app.session.search.result is not None, 60, "the search to end")
+        finally:
+            app.session.control.stop()
+        await pilot.pause()
+        s = app.session.search
+        assert s.result.stop == "complete" and len(s.board) == 4 and s.live == {}
+        assert {r["worker"] for r in s.board} <= {"w1", "w2"} and s.result.extra["workers"] == 2
+        assert any(name == "TrialStarted" and live for name, live in seen)  # other processes' trials, listed live
+        assert "study search-" in s.study and "2 workers, median pruning" in s.study
+        table = screen.query_one("#board", DataTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        if len({r["worker"] for r in s.board}) > 1:
+            assert "worker" in labels
 
 
 async def test_the_dashboard_follows_the_current_trial_and_steers_the_search(app_factory, slow_control, ui):
