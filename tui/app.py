@@ -41,6 +41,7 @@ from .widgets.status import StatusPanel
 
 VIEWS = ("confusion-box", "digits-box", "settings-box", "health-box")
 WIDE = (150, 40)  # at least this many columns and rows: every panel at once
+MEDIUM = (100, 30)  # status, confusion and digits together; v cycles digits, settings, health
 EXPLORE = ("browse_cell", "draw", "inside", "robustness")
 
 
@@ -98,23 +99,29 @@ class NNTuiApp(App):
 
     def apply_layout(self, width: int, height: int) -> None:
         wide = width >= WIDE[0] and height >= WIDE[1]
+        medium = not wide and width >= MEDIUM[0] and height >= MEDIUM[1]
         self.screen.set_class(wide, "-wide")
         self.screen.set_class(not wide, "-compact")
+        self.screen.set_class(medium, "-medium")
         more = "" if wide else " · v next panel"
         for box, title in (("#status-box", "status"), ("#side-status-box", "status"),
-                           ("#confusion-box", f"confusion (dev) · c pick a cell{more}"),
-                           ("#digits-box", f"digits · d next · m mistakes{more}"),
-                           ("#settings-box", f"settings · e edit{more}"),
-                           ("#health-box", f"health · f fork · u undo{more}")):
+                           ("#confusion-box", f"confusion (dev) · c pick a cell{'' if medium else more}"),
+                           ("#digits-box", "digits · d m v" if medium else f"digits · d next · m mistakes{more}"),
+                           ("#settings-box", "settings · e v" if medium else f"settings · e edit{more}"),
+                           ("#health-box", "health · f u v" if medium else f"health · f fork · u undo{more}")):
             self.query_one(box).border_title = title
         self.show_status()
+        self.watch_view(self.view)
         self.refresh_bindings()
 
     def watch_view(self, view: int) -> None:
         if not self.is_mounted:
             return
-        for i, name in enumerate(VIEWS):
-            self.query_one(f"#{name}").set_class(i == view, "-current")
+        current = VIEWS[view]
+        if self.screen.has_class("-medium") and current == "confusion-box":
+            current = "digits-box"  # the matrix is always there: the last slot shows the digits
+        for name in VIEWS:
+            self.query_one(f"#{name}").set_class(name == current, "-current")
 
     @property
     def wide(self) -> bool:
@@ -169,6 +176,8 @@ class NNTuiApp(App):
         self.drain()
         self.query_one("#loss", MetricChart).add_epoch(event.epoch, event.train_loss, event.dev_loss)
         self.query_one("#acc", MetricChart).add_epoch(event.epoch, event.train_acc, event.dev_acc)
+        for chart in self.query(MetricChart):  # both star the epoch whose weights early stopping keeps
+            chart.best_at = event.early.best_epoch or None
         self.query_one(ConfusionPanel).set_matrix(event.confusion)
         self.query_one(DigitsPanel).set_proba(event.dev_proba)
         self.redraw_charts()
@@ -297,11 +306,28 @@ class NNTuiApp(App):
         if not self.wide:
             self.view = VIEWS.index("digits-box")
 
+    def action_log_scale(self) -> None:
+        on = self.query_one("#loss", MetricChart).toggle_log()
+        self.redraw_charts()
+        self.notify("Loss on a log scale." if on else "Loss on a linear scale.", timeout=2)
+
+    def action_smoothing(self) -> None:
+        on = False
+        for chart in self.query(MetricChart):
+            on = chart.toggle_smoothing()
+        self.redraw_charts()
+        self.notify("Batch lines smoothed (raw faint behind)." if on else "Batch lines raw.", timeout=2)
+
     def action_next_view(self) -> None:
-        self.view = (self.view + 1) % len(VIEWS)
+        view = (self.view + 1) % len(VIEWS)
+        if self.screen.has_class("-medium") and VIEWS[view] == "confusion-box":
+            view = (view + 1) % len(VIEWS)  # shown already
+        if self.screen.has_class("-medium") and VIEWS[self.view] == "confusion-box":
+            view = VIEWS.index("settings-box")  # the slot showed the digits
+        self.view = view
 
     def action_focus_confusion(self) -> None:
-        if not self.wide:
+        if not self.wide and not self.screen.has_class("-medium"):
             self.view = VIEWS.index("confusion-box")
         self.query_one(ConfusionPanel).focus()
 

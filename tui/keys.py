@@ -46,6 +46,9 @@ KEYS = [
                     "opens one"),
     Binding("p", "screenshot", "picture", show=False,
             tooltip="picture: save an SVG screenshot of the current screen (dashboard, experiments, runs)"),
+    Binding("l", "log_scale", "log loss", show=False, tooltip="loss chart on a log scale, or back to linear"),
+    Binding("a", "smoothing", "smooth", show=False,
+            tooltip="smooth the per-batch lines (a moving average, the raw line faint behind) or show them raw"),
     Binding("question_mark", "help", "help", key_display="?", tooltip="this help"),
     Binding("q", "quit", "quit", tooltip="quit (stops training cleanly, keeping the best model)"),
 ]

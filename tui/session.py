@@ -125,6 +125,7 @@ class RunStatus:
     note: str = ""  # e.g. the model file being viewed
     alert: str = ""  # the first training-health alert, with what to try
     change: str = ""  # the last live change: lr 0.1 -> 5 at epoch 3 batch 120
+    stop: str = ""  # how the run ended: max-epochs, early-stopped, stopped, diverged
 
 
 @dataclass
@@ -198,6 +199,7 @@ class Session:
         self.run_dir: Path | None = None
         self.search = Search()
         self.t_start = 0.0
+        self.clock: tuple[float, float | None] = (0.0, None)  # training seconds at the last sync, and since when
         self.history: list[dict] = []  # the current run's epoch records (a fork's begin with its parent's)
         self.changes: list[dict] = []  # its live changes {epoch, batch, field, old, new}, inherited ones too
         self.alerts: list = []  # engine.health alerts over `history`
@@ -256,6 +258,7 @@ class Session:
         self.state = State.TRAINING
         self.status = self.new_status(cfg, running=True, note=note)
         self.t_start = time.monotonic()
+        self.clock = (0.0, self.t_start)  # training seconds at the last sync, and when (None: not counting)
         self.host.show_state()
 
     def start(self, fork: Fork | None = None, cfg: TrainConfig | None = None, note: str = "") -> None:
@@ -339,14 +342,17 @@ class Session:
 
     def pause(self) -> None:
         if self.control:
+            self.clock = (self.training_seconds(), None)
             self.control.pause()
             self.state = State.PAUSED
+            self.status.elapsed = self.clock[0]
             self.host.show_state()
 
     def resume(self) -> None:
         if self.control:
             self.control.resume()
             self.state = State.TRAINING
+            self.clock = (self.clock[0], time.monotonic())
             self.host.show_state()
 
     def stop(self) -> bool:
@@ -371,8 +377,14 @@ class Session:
             st.epoch, st.progress, st.lr, st.samples_per_sec = last.epoch, last.progress, last.lr, last.samples_per_sec
             st.threads = last.threads
         if self.state is State.TRAINING:
-            st.elapsed = time.monotonic() - self.t_start
+            st.elapsed = self.training_seconds()
         return batches
+
+    def training_seconds(self) -> float:
+        """Seconds of training so far, pauses excluded: the engine's figure at the last epoch, plus the time
+        since, while training (the same clock the status shows at the end)."""
+        base, since = self.clock
+        return base + (time.monotonic() - since if since is not None and self.state is State.TRAINING else 0.0)
 
     def event(self, event, run_id: int) -> None:
         """An engine event from the worker (on the UI thread): a run's or a search's."""
@@ -398,6 +410,7 @@ class Session:
                 s.current.update(epoch=event.epoch, dev=event.dev_acc)
             st.epoch, st.progress, st.lr = event.epoch, float(event.epoch), event.lr
             st.samples_per_sec, st.elapsed, st.threads = event.samples_per_sec, event.elapsed, event.threads
+            self.clock = (event.elapsed, time.monotonic() if self.state is State.TRAINING else None)
             st.best, st.best_epoch, st.bad_epochs = event.early.best, event.early.best_epoch, event.early.bad_epochs
             st.last = {"train_loss": event.train_loss, "train_acc": event.train_acc,
                        "dev_loss": event.dev_loss, "dev_acc": event.dev_acc}
@@ -418,7 +431,9 @@ class Session:
             undo = "" if s.running else " · u undoes it"
             self.host.notify(f"{text} applied at epoch {event.epoch}, batch {event.batch}{undo}")
         elif isinstance(event, Finished):
-            st.reason = event.result.reason
+            st.reason, st.stop = event.result.reason, event.result.stop
+            st.elapsed = event.result.seconds  # training time, pauses excluded, as the CLI says
+            self.clock = (st.elapsed, None)
             st.patience = self.run_config.patience if self.run_config else st.patience
         self.host.show_state()
 
@@ -533,6 +548,7 @@ class Session:
             s.note = f"trial {event.index}/{event.total}: {settings_text(event.changes)}"
             self.status = self.new_status(cfg, running=True, note=s.note)
             self.t_start = time.monotonic()
+            self.clock = (0.0, self.t_start)
         elif isinstance(event, TrialReported) and event.index in s.live:
             s.live[event.index].update(epoch=event.epoch, dev=event.dev_acc)
         elif isinstance(event, TrialFinished):

@@ -16,8 +16,8 @@ from engine.events import EarlyStopping, frozen
 from tui.messages import EngineEvent
 from tui.session import RunStatus, State
 
-SIZES = [(80, 24), (120, 40)]
-ALL_SIZES = SIZES + [(160, 50)]  # 160x50: the wide layout, every panel at once
+SIZES = [(80, 24), (100, 30)]  # 100x30: charts, status, confusion and digits together
+ALL_SIZES = SIZES + [(150, 40)]  # 150x40: the wide layout, every panel at once
 
 
 def ids(sizes):
@@ -101,13 +101,13 @@ def test_snapshot_idle_dashboard(snap_compare, app, size):
 @pytest.mark.parametrize("size", ALL_SIZES, ids=ids(ALL_SIZES))
 def test_snapshot_dashboard_during_a_run(snap_compare, app, size):
     """A run paused after epoch 3 of 10: charts, status (best 90.00% at epoch 2, patience 1/5 used),
-    the confusion matrix of epoch 3 (89%); 160x50 shows digits and settings too."""
+    the confusion matrix of epoch 3 (89%); 100x30 shows thumbnails of the digits, 150x40 settings and health too."""
     assert snap_compare(app, terminal_size=size, run_before=fill)
 
 
 def test_snapshot_digits_panel(snap_compare, app):
     """The digits with their predictions (v: the next panel), mistakes marked."""
-    assert snap_compare(app, terminal_size=(120, 40), run_before=fill, press=["v"])
+    assert snap_compare(app, terminal_size=(80, 24), run_before=fill, press=["v"])
 
 
 def test_snapshot_editor_during_a_run(snap_compare, app):

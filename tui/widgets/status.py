@@ -19,18 +19,27 @@ class StatusPanel(Static):
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="dim", no_wrap=True)
         grid.add_column(overflow="fold")
-        shown = Text(str(state), style=STATE_STYLE.get(state, ""))
+        ended = str(state) == "finished"
+        word = {"early-stopped": "early-stopped", "stopped": "stopped", "diverged": "diverged"}.get(
+            getattr(st, "stop", ""), str(state)) if ended else str(state)
+        shown = Text(word, style=STATE_STYLE.get(state, ""))
         if st.epochs:
             shown.append(f" {min(st.epoch, st.epochs)}/{st.epochs}")
         grid.add_row("state", shown)
-        if st.epochs:
+        running = str(state) in ("training", "paused", "stopping")
+        room = max((self.size.width or 28) - 10, 12)  # beside the labels' column
+        if st.epochs and running:
             done = min(st.progress / st.epochs, 1.0)
-            width = 14
+            eta = ""
+            if st.elapsed and 0 < st.progress < st.epochs:  # at this pace; early stopping may end it sooner
+                eta = f" ~{clock(st.elapsed / st.progress * (st.epochs - st.progress))}"
+            width = max(4, min(14, room - 5 - len(eta)))
             grid.add_row("progress", Text("█" * round(done * width) + "░" * (width - round(done * width))
-                                          + f" {100 * done:3.0f}%"))
+                                          + f" {100 * done:3.0f}%{eta}"))
         grid.add_row("time", f"{clock(st.elapsed)} · {speed(st.samples_per_sec)}"
                      + (f" · {threads(st.threads)}" if st.threads else "") if st.elapsed else "-")
-        grid.add_row("lr", f"{st.lr:.4g}" if st.lr else "-")
+        if running:
+            grid.add_row("lr", f"{st.lr:.4g}" if st.lr else "-")
         label = "best acc" if st.monitor == "dev_acc" else "best loss"
         if st.best is not None and st.best_epoch:
             best = pct(st.best) if st.monitor == "dev_acc" else f"{st.best:.4f}"
@@ -42,18 +51,17 @@ class StatusPanel(Static):
             grid.add_row("patience", Text(f"{st.bad_epochs}/{st.patience} used", style="bold red" if warn else ""))
         else:
             grid.add_row("patience", "off")
-        if st.last:
-            grid.add_row("train", f"{pct(st.last['train_acc'])}  {st.last['train_loss']:.4f}")
-            grid.add_row("dev", f"{pct(st.last['dev_acc'])}  {st.last['dev_loss']:.4f}")
+        if st.last:  # the last epoch's numbers (the best is above)
+            grid.add_row(f"train @{st.epoch}", f"{pct(st.last['train_acc'])}  {st.last['train_loss']:.4f}")
+            grid.add_row(f"dev @{st.epoch}", f"{pct(st.last['dev_acc'])}  {st.last['dev_loss']:.4f}")
         if getattr(st, "change", ""):
             grid.add_row("changed", Text(st.change, style="yellow", overflow="ellipsis", no_wrap=True))
         if getattr(st, "alert", ""):
             grid.add_row("alert", Text("⚠ " + st.alert, style="bold yellow", overflow="ellipsis", no_wrap=True))
         if st.test is not None:
             grid.add_row("test", Text(pct(st.test), style="bold"))
-        if st.reason:
+        if st.reason:  # wrapped whole, never cut
             grid.add_row("ended", Text(st.reason, style="yellow" if "diverged" not in st.reason else "bold red"))
         if st.note:
             grid.add_row("", Text(st.note, style="dim", overflow="ellipsis", no_wrap=state == "finished"))
         self.update(grid)
-
