@@ -15,8 +15,8 @@ __all__ = ["pct", "duration", "clock", "speed", "count", "show_value", "setting"
            "ended", "differing", "labels", "board_cells", "run_cells", "run_date", "change_text", "changes_text",
            "lineage", "change_points", "threads", "class_label", "patience_note"]
 
-PRIORITY = ("lr", "hidden", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule", "momentum",
-            "patience", "epochs")
+PRIORITY = ("lr", "hidden", "conv", "kernel", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule",
+            "momentum", "patience", "epochs")
 SHORT = {"hidden": "hidden", "batch_size": "batch", "optimizer": "", "schedule": "", "activation": "",
          "momentum": "momentum", "dropout": "dropout", "patience": "patience", "monitor": "monitor",
          "min_delta": "min-delta", "decay_every": "decay every", "decay_rate": "decay", "max_norm": "max-norm",
@@ -179,7 +179,8 @@ def lineage(run: RunInfo) -> str:
     changed = ", ".join(f"{SHORT.get(k, k.replace('_', ' ')) or k} {show_value(a)} -> {show_value(b)}"
                         for k, (a, b) in overrides.items())
     parent = str(fork.get("parent", "?")).rstrip("/").rsplit("/", 1)[-1]
-    return f"fork of {parent} at epoch {fork['epoch']}" + (f" ({changed})" if changed else "")
+    undone = f", undoing {change_text(fork['undoes'])}" if isinstance(fork.get("undoes"), dict) else ""
+    return f"fork of {parent} at epoch {fork['epoch']}" + (f" ({changed})" if changed else "") + undone
 
 
 def change_points(run: RunInfo) -> list[float]:
