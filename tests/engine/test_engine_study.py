@@ -258,3 +258,16 @@ def test_two_workers_share_a_study_on_postgresql(watched, helpers, tmp_path):
     assert states(study) == ["COMPLETE"] * 4 and len({params_of(t) for t in study.get_trials()}) == 4
     assert result.stop == "complete" and watched.test.reads == ["x", "y"]
     assert "***" in result.extra["storage"] or "@" not in POSTGRES  # no password in the files
+
+
+def test_an_sqlite_storage_and_passwords_kept_out_of_the_files(tiny, helpers, tmp_path):
+    from engine.search import hide_password
+
+    assert hide_password("postgresql://nntui:secret@db:5432/x") == "postgresql://nntui:***@db:5432/x"
+    assert hide_password("postgresql://db/x") == "postgresql://db/x" and hide_password("/a/b.journal") == "/a/b.journal"
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    result = search(tiny, helpers.small(epochs=1), parse_space({"hidden": "8,16"}), root=tmp_path, storage=url,
+                    study="lite")
+    assert result.stop == "complete" and states(load(url, "lite")) == ["COMPLETE", "COMPLETE"]
+    saved = json.loads((result.path / "search.json").read_text())
+    assert saved["storage"] == url and saved["study"] == "lite" and not (result.path / JOURNAL).exists()
