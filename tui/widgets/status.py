@@ -27,7 +27,7 @@ class StatusPanel(Static):
             shown.append(f" {min(st.epoch, st.epochs)}/{st.epochs}")
         grid.add_row("state", shown)
         running = str(state) in ("training", "paused", "stopping")
-        room = max((self.size.width or 28) - 10, 12)  # beside the labels' column
+        room = max((self.size.width or 50) - 10, 12)  # beside the labels column (50 before the first layout)
         if st.epochs and running:
             done = min(st.progress / st.epochs, 1.0)
             eta = ""
