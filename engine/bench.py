@@ -1,4 +1,5 @@
-"""Timing the engine: training and inference throughput, and each step against its matrix-product floor."""
+"""Timing the engine: training and inference throughput, each step against its matrix-product floor, and
+(for conv nets) each layer's share of the step."""
 from __future__ import annotations
 
 import time
@@ -108,6 +109,68 @@ def floor_run(x: np.ndarray, sizes: tuple[int, ...], batch: int, samples: int):
     return run
 
 
+def conv_floor_run(spec: Spec, batch: int, samples: int):
+    """The matrix products of a conv net's `samples // batch` training steps alone, as the layers lower them:
+    per conv layer the forward product of its patches, dW, and (except the first layer) dx as a product of the
+    output gradient's patches with the flipped kernel; then the dense layers' products."""
+    rng = np.random.default_rng(0)
+    k, side, c, prods = spec.kernel, spec.side, 1, []
+    for i, f in enumerate(spec.conv):
+        m = batch * side * side
+        cols = rng.random((m, k * k * c), dtype=np.float32)
+        W, g = rng.random((k * k * c, f), dtype=np.float32), rng.random((m, f), dtype=np.float32)
+        prods += [(cols, W, np.empty((m, f), np.float32)), (cols.T, g, np.empty((k * k * c, f), np.float32))]
+        if i:
+            gcols = rng.random((m, k * k * f), dtype=np.float32)
+            prods.append((gcols, rng.random((k * k * f, c), dtype=np.float32), np.empty((m, c), np.float32)))
+        side, c = side // 2, f
+    for a, b in zip(spec.sizes[:-1], spec.sizes[1:]):
+        x, W, g = (rng.random(s, dtype=np.float32) for s in ((batch, a), (a, b), (batch, b)))
+        prods += [(x, W, np.empty((batch, b), np.float32)), (x.T, g, np.empty((a, b), np.float32)),
+                  (g, W.T, np.empty((batch, a), np.float32))]
+    steps = samples // batch
+
+    def run():
+        for _ in range(steps):
+            for a, b, out in prods:
+                np.matmul(a, b, out=out)
+
+    run()
+    return run
+
+
+def layer_shares(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, steps: int = 20) -> list[tuple[str, float]]:
+    """(layer, fraction of the step) for forward + backward of each layer, and the loss + update, over `steps`
+    training steps on fresh batches; the fractions add up to 1."""
+    from .losses import softmax_cross_entropy
+
+    opt = make_optimizer(model, TrainConfig(optimizer="momentum", lr=0.01))
+    names = [f"{i + 1} {type(layer).__name__}" + (f" {layer.W.shape[1]}" if hasattr(layer, "W") else "")
+             for i, layer in enumerate(model.layers)]
+    spent = dict.fromkeys([*names, "loss + update"], 0.0)
+    rng, buf = np.random.default_rng(1), np.empty((batch, x.shape[1]), np.float32)
+    for s in range(steps + 2):  # two warm-up steps, not counted
+        count = s >= 2
+        np.take(x, rng.integers(0, len(x), batch), axis=0, out=buf)
+        h = buf
+        for name, layer in zip(names, model.layers):
+            t = time.perf_counter()
+            h = layer.forward(h, True)
+            spent[name] += (time.perf_counter() - t) * count
+        t = time.perf_counter()
+        softmax_cross_entropy(h, y[:batch], 0.01)
+        spent["loss + update"] += (time.perf_counter() - t) * count
+        for i in range(len(model.layers) - 1, -1, -1):
+            t = time.perf_counter()
+            h = model.layers[i].backward(h, need_input_grad=False) if i == 0 else model.layers[i].backward(h)
+            spent[names[i]] += (time.perf_counter() - t) * count
+        t = time.perf_counter()
+        opt.update(0.01, True)
+        spent["loss + update"] += (time.perf_counter() - t) * count
+    total = sum(spent.values())
+    return [(name, t / total) for name, t in spent.items()]
+
+
 def inference_run(model: MLP, x: np.ndarray):
     model.predict_proba(x[:1000])
     return lambda: model.predict_proba(x)
@@ -129,17 +192,18 @@ def peak_memory(model_spec: Spec, x: np.ndarray, y: np.ndarray, batch: int) -> f
 
 
 def bench(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, hidden=STANDARD, batches=BATCHES,
-          samples: int | None = None, repeats: int = 3, progress=None):
-    """Yield a Timing per (architecture, batch size), training on x (n, 784) float32, y (n,)."""
+          samples: int | None = None, repeats: int = 3, progress=None, conv: tuple[int, ...] = (), kernel: int = 5):
+    """Yield a Timing per (architecture, batch size), training on x (n, 784) float32, y (n,); with `conv`,
+    every architecture gets those conv blocks in front."""
     samples = samples or len(x)
     for h in hidden:
-        spec = Spec(x.shape[1], h, 10)
+        spec = Spec(x.shape[1], h, 10, conv=conv, kernel=kernel)
         for b in batches:
             if progress:
                 progress(str(spec), b)
             model = MLP(spec)
-            runs = [training_run(model, x, y, b, samples), floor_run(x, spec.sizes, b, samples),
-                    inference_run(model, x_test)]
+            floor = conv_floor_run(spec, b, samples) if conv else floor_run(x, spec.sizes, b, samples)
+            runs = [training_run(model, x, y, b, samples), floor, inference_run(model, x_test)]
             t_train, t_floor, t_infer = best_times(runs, repeats)
             steps_samples = (samples // b) * b
             yield Timing(str(spec), b, steps_samples / t_train, t_train * len(x) / steps_samples,

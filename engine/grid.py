@@ -40,17 +40,18 @@ def parse_values(name: str, text: str) -> list:
 
     hidden: "64,128,256-128" -> [(64,), (128,), (256, 128)] (a '-' joins layers; with ';' as the
     separator, "256,128;512" works too); augment: "off;shift,rotate" (';' separates, augment has
-    commas); choices: "sgd,adam"; numbers: "0,1e-4,1e-3".
+    commas); conv: "off;16,32;32,64" (';' separates: `--conv 32,64` is one architecture); choices:
+    "sgd,adam"; numbers: "0,1e-4,1e-3".
     """
     flag = check_name(name)
     text = str(text).strip()
-    if name == "augment":
+    if name in ("augment", "conv"):
         items = [t.strip() for t in text.split(";")]
     elif name == "hidden" and ";" in text:
         items = [t.strip() for t in text.split(";")]
     else:
         items = [t.strip() for t in text.split(",")]
-    items = [t for t in items if t or name == "augment"]
+    items = [t for t in items if t or name in ("augment", "conv")]
     if not items:
         raise ConfigError(f"{flag}: give at least one value")
     values = []

@@ -1,5 +1,6 @@
-"""Looking inside a trained model: hidden activations, first-layer weights, dead units,
-robustness to damaged digits, confidence thresholds, and the mistakes of one confusion cell."""
+"""Looking inside a trained model: hidden activations, first-layer weights (or a conv net's first-layer
+filters and feature maps), dead units, robustness to damaged digits, confidence thresholds, and the
+mistakes of one confusion cell."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,27 +18,50 @@ DAMAGE = {  # kind -> (strengths, unit) shown by default
 THRESHOLDS = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
-def activations(model, x: np.ndarray, chunk: int = 4096) -> list[np.ndarray]:
-    """Hidden activations: one (n, units) float32 array per hidden layer, for x (n, 784) or (784,)."""
+def activations(model, x: np.ndarray, chunk: int | None = None) -> list[np.ndarray]:
+    """Hidden activations: one (n, units) float32 array per hidden dense layer, for x (n, 784) or (784,)."""
     x = np.asarray(x, np.float32).reshape(-1, model.spec.inputs)
+    chunk = chunk or (256 if model.spec.conv else 4096)
     parts: list[list[np.ndarray]] = []
     for i in range(0, len(x), chunk):
-        h, found = x[i:i + chunk], []
+        h, found, dense = x[i:i + chunk], [], not model.spec.conv
         for layer in model.layers:
             h = layer.forward(h)
-            if type(layer).__name__ in HIDDEN_ACTIVATIONS:
+            dense = dense or type(layer).__name__ == "Flatten"  # a conv block's activations are feature maps
+            if dense and type(layer).__name__ in HIDDEN_ACTIVATIONS:
                 found.append(h)
         parts.append(found)
     return [np.concatenate([p[k] for p in parts]) for k in range(len(model.spec.hidden))] if parts else []
 
 
 def unit_weights(model, unit: int) -> np.ndarray:
-    """(28, 28) float32: the first layer's incoming weights of hidden unit `unit`, as an image."""
+    """(28, 28) float32: the first layer's incoming weights of hidden unit `unit`, as an image (MLPs only)."""
     W = model.dense[0].W
     if not 0 <= unit < W.shape[1]:
         raise IndexError(f"unit {unit} is outside 0..{W.shape[1] - 1}")
     side = int(round(np.sqrt(W.shape[0])))
     return W[:, unit].reshape(side, side).copy()
+
+
+def filters(model) -> np.ndarray:
+    """(f, k, k) float32: a conv net's first-layer filters, each as a small image."""
+    conv = model.convs[0]
+    k = conv.k
+    return np.ascontiguousarray(conv.W.reshape(k, k, -1).transpose(2, 0, 1))
+
+
+def feature_maps(model, x: np.ndarray) -> list[np.ndarray]:
+    """A conv net's view of one digit x (784,): per conv block, (c, h, w) float32 after conv, pooling and
+    activation (28x28 input: (32, 14, 14), then (64, 7, 7) for c32-c64)."""
+    h = np.asarray(x, np.float32).reshape(1, model.spec.inputs)
+    maps = []
+    for layer in model.layers:
+        if type(layer).__name__ == "Flatten":
+            break
+        h = layer.forward(h)
+        if type(layer).__name__ in HIDDEN_ACTIVATIONS:  # the end of a block
+            maps.append(np.ascontiguousarray(h[0].transpose(2, 0, 1)))
+    return maps
 
 
 def dead_units(model, x: np.ndarray) -> list[np.ndarray] | None:

@@ -18,10 +18,10 @@ from data.errors import UserError
 from data.files import Npz, atomic_write, dumps
 
 from .layers import ACTIVATIONS
-from .mlp import INITS, MLP, Spec
+from .mlp import INITS, KERNELS, MLP, Spec
 
 FORMAT = "nn-tui-model"
-VERSION = 1
+VERSION = 2  # 2: conv blocks (spec "conv" and "kernel"); 1: MLPs only, still read
 
 
 class CheckpointError(UserError):
@@ -142,6 +142,10 @@ META_FIELDS = {1: {
     "config": (_mapping, False), "metrics": (_mapping, False), "data": (_text(), False), "source": (_text(), False),
     "saved": (_text(64), False), "run_dir": (_text(), False),
 }}
+SPEC_FIELDS[2] = {**SPEC_FIELDS[1], "conv": (_sizes(1, 4096, 8), False),
+                  "kernel": (lambda v: None if v in KERNELS and not isinstance(v, bool) else
+                             f"{v!r:.20} is not one of {', '.join(map(str, KERNELS))}", False)}
+META_FIELDS[2] = META_FIELDS[1]
 MAX_META = 1 << 20  # characters of JSON metadata
 
 
@@ -200,7 +204,7 @@ def load(path: str | os.PathLike) -> tuple[MLP, dict]:
             spec = Spec.from_dict(meta["spec"])
         except (KeyError, TypeError, ValueError) as e:  # SpecError is a ValueError
             raise CheckpointError(f"{path}: bad architecture in metadata ({e})") from None
-        shapes = [s for a, b in zip(spec.sizes[:-1], spec.sizes[1:]) for s in ((a, b), (b,))]
+        shapes = spec.shapes()
         names = [f"p{i}" for i in range(len(shapes))]
         arrays = [n for n in z.names if n != "meta"]
         if sorted(arrays) != sorted(names):

@@ -27,6 +27,7 @@ from .screens.experiments import ExperimentsScreen
 from .screens.files import OpenScreen, SaveScreen
 from .screens.help import HelpScreen
 from .screens.inside import InsideScreen
+from .screens.inside_conv import ConvInsideScreen
 from .screens.mistakes import MistakesScreen
 from .screens.robustness import RobustnessScreen
 from .screens.runs import RunsScreen
@@ -384,7 +385,7 @@ class NNTuiApp(App):
         self.explore(lambda model, splits: DrawScreen(model, splits.dev))
 
     def action_inside(self) -> None:
-        self.explore(lambda model, splits: InsideScreen(model, splits.dev))
+        self.explore(lambda model, splits: (ConvInsideScreen if model.spec.conv else InsideScreen)(model, splits.dev))
 
     def action_robustness(self) -> None:
         self.explore(lambda model, splits: RobustnessScreen(model, splits.test, splits.dev))

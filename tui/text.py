@@ -15,8 +15,8 @@ __all__ = ["pct", "duration", "clock", "speed", "count", "show_value", "setting"
            "ended", "differing", "labels", "board_cells", "run_cells", "run_date", "change_text", "changes_text",
            "lineage", "change_points", "threads", "class_label", "patience_note"]
 
-PRIORITY = ("lr", "hidden", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule", "momentum",
-            "patience", "epochs")
+PRIORITY = ("lr", "hidden", "conv", "kernel", "optimizer", "l2", "batch_size", "dropout", "activation", "schedule",
+            "momentum", "patience", "epochs")
 SHORT = {"hidden": "hidden", "batch_size": "batch", "optimizer": "", "schedule": "", "activation": "",
          "momentum": "momentum", "dropout": "dropout", "patience": "patience", "monitor": "monitor",
          "min_delta": "min-delta", "decay_every": "decay every", "decay_rate": "decay", "max_norm": "max-norm",

@@ -53,7 +53,7 @@ def test_round_trip(saved, digit_model, digits, tmp_path):
     assert all(np.array_equal(p, q) for p, q in zip(model.params, digit_model.params))
     np.testing.assert_array_equal(model.predict_proba(digits), digit_model.predict_proba(digits))
     assert meta["epochs"] == 3 and meta["dev_acc"] == 0.5 and meta["where"] == str(tmp_path)
-    assert meta["format"] == "nn-tui-model" and meta["version"] == 1
+    assert meta["format"] == "nn-tui-model" and meta["version"] == 2
     assert Spec.from_dict(meta["spec"]) == digit_model.spec
     assert meta["sha256"] == weights_digest(digit_model.params)
     beside = json.loads((tmp_path / "model.json").read_text())
@@ -186,7 +186,8 @@ def test_a_folder(tmp_path):
 
 
 @pytest.mark.parametrize("change, words", [
-    ({"version": 2}, ("version 2", "version 1")),
+    ({"version": 3}, ("version 3", "version 1, 2")),
+    ({"version": True}, ("version True",)),
     ({"format": "keras"}, ("not an nn-tui model", "keras")),
     ({"spec": {"hidden": [16], "activation": "swish"}}, ("bad architecture", "swish")),
 ])
@@ -232,3 +233,58 @@ def test_a_zip_of_other_things(tmp_path):
         z.writestr("meta", "hello")
         z.writestr("p0", "not an array")
     refused(path, "not a NumPy array")
+
+
+# -- format version 2: conv layers; version 1 files still load ---------------------------------
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_version_1_file_saved_by_the_mlp_only_nn_tui_still_loads(digits):
+    """tests/models/data/v1-784-16-10.npz was written by nn-tui's save before conv layers existed."""
+    model, meta = load(DATA / "v1-784-16-10.npz")
+    assert meta["version"] == 1 and "conv" not in meta["spec"]
+    assert model.spec == Spec(784, (16,), 10, "tanh", "xavier", 0.0, seed=5) and str(model.spec) == "784-16-10"
+    assert not model.convs and model.predict_proba(digits).shape == (50, 10)
+    assert model.dense[0].b.any()  # the saved, non-zero biases
+
+
+@pytest.fixture
+def cnn(rng):
+    model = MLP(Spec(784, (8,), 10, conv=(3, 4), kernel=3, seed=2))
+    for layer in model.convs:
+        layer.b[...] = rng.standard_normal(layer.b.shape).astype(np.float32)
+    return model
+
+
+def test_a_cnn_round_trip(tmp_path, cnn, digits):
+    path = save(tmp_path / "cnn", cnn, {"dev_accuracy": 0.9})
+    model, meta = load(path)
+    assert meta["version"] == 2 and meta["spec"]["conv"] == [3, 4] and meta["spec"]["kernel"] == 3
+    assert model.spec == cnn.spec and str(model.spec) == "c3-c4-8-10-k3"
+    assert [p.shape for p in model.params] == [(9, 3), (3,), (27, 4), (4,), (196, 8), (8,), (8, 10), (10,)]
+    np.testing.assert_array_equal(model.predict_proba(digits), cnn.predict_proba(digits))
+
+
+def test_a_cnn_file_whose_shapes_do_not_match_its_spec(tmp_path, cnn):
+    path = save(tmp_path / "cnn", cnn)
+    arrays = read_npz(path)
+    meta = meta_of(arrays)
+    meta["spec"]["kernel"] = 5  # the 3x3 filters no longer fit
+    arrays["meta"] = np.array(json.dumps(meta))
+    write_npz(path, arrays)
+    refused(path, "p0", "(9, 3)", "(25, 3)")
+
+
+@pytest.mark.parametrize("spec, words", [({"conv": [4], "kernel": 4}, ("bad architecture", "kernel 4")),
+                                         ({"kernel": True}, ("bad architecture", "kernel True")),
+                                         ({"conv": ["x"]}, ("bad architecture",)),
+                                         ({"conv": [4] * 6}, ("bad architecture", "below 1x1"))])
+def test_a_cnn_file_with_a_bad_conv_spec(tmp_path, cnn, spec, words):
+    path = save(tmp_path / "cnn", cnn)
+    arrays = read_npz(path)
+    meta = meta_of(arrays)
+    meta["spec"].update(spec)
+    arrays["meta"] = np.array(json.dumps(meta))
+    write_npz(path, arrays)
+    refused(path, *words)

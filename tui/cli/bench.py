@@ -24,6 +24,10 @@ def register(sub) -> None:
                    help="time only this architecture (repeatable), e.g. --hidden 512,256")
     p.add_argument("--batch-size", type=whole("--batch-size", 1, 65536), action="append", metavar="N",
                    help="time only this batch size (repeatable)")
+    p.add_argument("--conv", metavar="CHANNELS",
+                   help="time a conv net instead: conv blocks of these channels, e.g. 32,64 (then --hidden "
+                        "defaults to 128, --batch-size to 128), with each layer's share of the step")
+    p.add_argument("--kernel", type=int, default=5, help="conv kernel side, 3 or 5 (default 5)")
     p.add_argument("--threads", type=whole("--threads", 1, 1024),
                    help="BLAS threads (default: what the BLAS library chooses)")
     p.add_argument("--repeats", type=whole("--repeats", 1, 1000), default=3,
@@ -52,12 +56,15 @@ def run_bench(args) -> int:
     from threadpoolctl import threadpool_limits
 
     from engine import FIELDS, ConfigError, parse_hidden
-    from engine.bench import BATCHES, STANDARD, bench
+    from engine.bench import BATCHES, STANDARD, bench, layer_shares
+    from engine.config import parse_conv, parse_value
 
+    conv = parse_conv(args.conv) if args.conv else ()
+    kernel = parse_value("kernel", str(args.kernel))
     con = console()
     splits = load_data("mnist", 5000, 0, con)
-    hidden = tuple(parse_hidden(h) for h in args.hidden) if args.hidden else STANDARD
-    batches = tuple(args.batch_size) if args.batch_size else BATCHES
+    hidden = tuple(parse_hidden(h) for h in args.hidden) if args.hidden else ((128,),) if conv else STANDARD
+    batches = tuple(args.batch_size) if args.batch_size else (128,) if conv else BATCHES
     samples = 10_000 if args.quick else None
     if args.load:
         hidden = hidden if args.hidden else ((512, 256),)
@@ -75,11 +82,22 @@ def run_bench(args) -> int:
                   f"python {platform.python_version()}   {platform.machine()}")
         con.print(HEAD, style="bold")
         with con.status("timing...") as status:
+            timed = []
             for t in bench(splits.train.x, splits.train.y, splits.test.x, hidden, batches, samples, args.repeats,
-                           lambda spec, b: status.update(f"timing {spec} at batch {b}...")):
+                           lambda spec, b: status.update(f"timing {spec} at batch {b}..."), conv, kernel):
                 con.print(f"{t.spec:<16} {t.batch:>5} {t.train_samples_per_sec:>9,.0f} {t.epoch_seconds:>8.3f} "
                           f"{t.floor_seconds:>7.3f} {t.ratio:>5.2f}x {t.infer_samples_per_sec:>9,.0f} "
                           f"{t.peak_mb:>6.1f}")
+                timed.append(t)
+            if conv:
+                from models import MLP, Spec
+
+                for h, b in [(h, b) for h in hidden for b in batches]:
+                    spec = Spec(784, h, 10, conv=conv, kernel=kernel)
+                    status.update(f"timing the layers of {spec} at batch {b}...")
+                    shares = layer_shares(MLP(spec), splits.train.x, splits.train.y, b)
+                    con.print(f"{spec} at batch {b}, share of the step (forward + backward):", style="bold")
+                    con.print("   ".join(f"{name} {share:.0%}" for name, share in shares if share >= 0.005))
         con.print("train/s, infer/s: samples per second. s/epoch: training seconds for 55,000 digits. floor: the "
                   "same steps' matrix products alone (same shapes, same BLAS), in s/epoch. ratio: s/epoch / floor. "
                   "MB: peak NumPy memory while training (tracemalloc).", style="dim")

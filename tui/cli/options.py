@@ -5,7 +5,7 @@ import argparse
 from dataclasses import fields
 
 from engine import FIELDS, ConfigError, TrainConfig
-from engine.config import parse_value, show_value
+from engine.config import CONV_LR, parse_value, show_value
 from engine.grid import FIXED
 
 DEFAULTS = TrainConfig()
@@ -20,6 +20,11 @@ def describe(name: str) -> str:
     default = getattr(DEFAULTS, name)
     if name == "hidden":
         return f"hidden layer sizes, e.g. 128 or 256-128 (default {show_value(default)})"
+    if name == "lr":
+        return f"learning rate; (0, 10] (default {default:g}, {CONV_LR:g} with --conv)"
+    if name == "conv":
+        return ("conv blocks (conv k x k 'same' -> 2x2 max-pool -> activation) before the hidden layers: channels, "
+                "e.g. 32,64 (default off: an MLP)")
     if name == "data":
         return ("source name (mnist, fashion-mnist, kmnist) or a path: MNIST directory, Kaggle .csv, .npz "
                 "(default mnist)")
@@ -40,6 +45,7 @@ def add_train_options(parser: argparse.ArgumentParser, multi: bool = False) -> N
         metavar = f.name.upper().replace("_", "-")
         if multi and f.name not in FIXED:
             several = ("; several separated by ';', e.g. off;shift" if f.name == "augment"
+                       else "; several separated by ';', e.g. off;16,32;32,64" if f.name == "conv"
                        else "; several separated by commas")
             text = describe(f.name) + several
             if f.name == "hidden":
@@ -65,4 +71,7 @@ def setting(name: str):
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
     """The TrainConfig the flags ask for (flags not given keep `base`'s values); ConfigError if invalid."""
     chosen = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
-    return (base or DEFAULTS).replace(**chosen)
+    config = (base or DEFAULTS).replace(**chosen)
+    if base is None and config.conv and "lr" not in chosen:  # a conv net's own default (not for a fork)
+        config = config.replace(lr=CONV_LR)
+    return config

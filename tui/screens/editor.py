@@ -22,7 +22,8 @@ from ..text import show_value
 from ..widgets.inputs import OrderedInput
 
 NAMES = [f.name for f in fields(TrainConfig)]
-HINTS = {"hidden": "sizes, e.g. 256-128", "data": "mnist, fashion-mnist, kmnist or a path",
+HINTS = {"hidden": "sizes, e.g. 256-128", "conv": "channels, e.g. 32-64 (none: MLP)", "kernel": "3 | 5",
+         "data": "mnist, fashion-mnist, kmnist or a path",
          "augment": "shift,rotate,noise[=strength]"}
 
 

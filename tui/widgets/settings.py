@@ -20,6 +20,8 @@ class SettingsPanel(Static):
         table.add_column(no_wrap=True)
         current = running or upcoming
         for f in fields(TrainConfig):
+            if f.name == "kernel" and not current.conv and not upcoming.conv:  # no conv layers: no kernel
+                continue
             value = Text(show_value(getattr(current, f.name)) if f.name != "threads" or current.threads else "auto")
             if running is not None and f.name in LIVE:
                 value.append(" live", style="green dim")
