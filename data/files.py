@@ -170,7 +170,7 @@ class Npz:
                 try:
                     shape, fortran, dtype = self._read_header(f)
                     offset = f.tell()
-                except HEADER_ERRORS as e:
+                except Exception as e:  # noqa: BLE001 - NumPy parses the header text: tokenize, ast, zlib errors
                     raise self._fail(name, e) from None
             if dtype.hasobject:
                 raise self.error(f"{self.path}: holds Python objects, which nn-tui never loads (arrays only)")

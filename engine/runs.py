@@ -71,6 +71,7 @@ class Fork:
     config: TrainConfig
     history: list[dict]
     changes: list[dict]
+    undoes: dict | None = None  # the live change this fork undoes (undo_point)
 
     @property
     def epoch(self) -> int:
@@ -88,10 +89,11 @@ class Fork:
         """What config.json says about the fork: parent, epoch, and each setting it changed (old, new)."""
         old, new = self.config.to_dict(), cfg.to_dict()
         return {"parent": str(self.parent), "epoch": self.epoch,
-                "overrides": {k: [old[k], new[k]] for k in new if old[k] != new[k]}}
+                "overrides": {k: [old[k], new[k]] for k in new if old[k] != new[k]},
+                **({"undoes": self.undoes} if self.undoes else {})}
 
 
-FIXED_IN_FORK = ("data", "hidden", "activation", "init", "seed", "dev_size")
+FIXED_IN_FORK = ("data", "conv", "kernel", "hidden", "activation", "init", "seed", "dev_size")
 
 
 def fork_point(run: Path | str, epoch: int | None = None) -> Fork:
@@ -130,7 +132,9 @@ def undo_point(run: Path | str) -> tuple[Fork, dict]:
     source = run
     if info.fork and epoch < info.fork["epoch"]:  # a change the fork inherited: back in the parent
         source = Path(info.fork["parent"])
-    return fork_point(source, epoch), change
+    point = fork_point(source, epoch)
+    point.undoes = change
+    return point, change
 
 
 class Recorder:

@@ -173,7 +173,8 @@ def read_meta(z: Npz, path: Path) -> dict:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise CheckpointError(f"{path}: not an nn-tui model (format {found!r:.40})")
-    if meta.get("version") not in META_FIELDS:
+    version = meta.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version not in META_FIELDS:
         raise CheckpointError(f"{path}: model format version {meta.get('version')!r:.20}, "
                               f"this nn-tui reads version {', '.join(map(str, META_FIELDS))}")
     try:

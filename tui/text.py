@@ -179,7 +179,8 @@ def lineage(run: RunInfo) -> str:
     changed = ", ".join(f"{SHORT.get(k, k.replace('_', ' ')) or k} {show_value(a)} -> {show_value(b)}"
                         for k, (a, b) in overrides.items())
     parent = str(fork.get("parent", "?")).rstrip("/").rsplit("/", 1)[-1]
-    return f"fork of {parent} at epoch {fork['epoch']}" + (f" ({changed})" if changed else "")
+    undone = f", undoing {change_text(fork['undoes'])}" if isinstance(fork.get("undoes"), dict) else ""
+    return f"fork of {parent} at epoch {fork['epoch']}" + (f" ({changed})" if changed else "") + undone
 
 
 def change_points(run: RunInfo) -> list[float]:

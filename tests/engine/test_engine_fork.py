@@ -164,7 +164,8 @@ def test_undo_a_change_rewinds_to_the_checkpoint_before_it(splits, tmp_path):
     fork, change = undo_point(summary["run_dir"])
     assert change == {"epoch": 3, "batch": 0, "field": "lr", "old": 0.05, "new": 5.0}
     assert fork.epoch == 2 and fork.config.lr == 0.05
-    undone, _ = train_run(splits, fork.config, tmp_path, fork=fork)
+    undone, usummary = train_run(splits, fork.config, tmp_path, fork=fork)
+    assert read_run(usummary["run_dir"]).fork["undoes"] == change
     assert untimed(undone.history) == untimed(clean.history) != untimed(bad.history)
     assert all(np.array_equal(a, b) for a, b in zip(undone.model.params, clean.model.params))
     with pytest.raises(RunError, match="no live change to undo"):
@@ -173,3 +174,15 @@ def test_undo_a_change_rewinds_to_the_checkpoint_before_it(splits, tmp_path):
     _, child = train_run(splits, cfg.replace(lr=5.0), tmp_path, fork=fork_point(summary["run_dir"], 3))
     back, change = undo_point(child["run_dir"])
     assert back.parent == Path(summary["run_dir"]) and back.epoch == 2 and change["new"] == 5.0
+
+
+def test_a_conv_net_forks_bit_for_bit_too(splits, tmp_path):
+    """Checkpoints keep whatever parameters and optimizer buffers a model has: conv layers included."""
+    cfg = TrainConfig(**{**HARD, "conv": (4,), "kernel": 3, "hidden": (16,), "epochs": 3})
+    straight, summary = train_run(splits, cfg, tmp_path)
+    assert len(Checkpoint.load(path_for(summary["run_dir"], 1)).params) == len(straight.model.params) == 6
+    forked, _ = train_run(splits, cfg, tmp_path, fork=fork_point(summary["run_dir"], 1))
+    assert untimed(forked.history) == untimed(straight.history)
+    assert all(np.array_equal(a, b) for a, b in zip(forked.model.params, straight.model.params))
+    with pytest.raises(ValueError, match="--conv cannot change in a fork"):
+        fork_point(summary["run_dir"], 1).settings(conv=(8,))

@@ -7,6 +7,7 @@ import pytest
 from engine import TrainConfig
 from engine.runs import read_run, train_run
 from tui.app import VIEWS
+from tui.text import lineage
 from tui.widgets.charts import MetricChart
 from tui.widgets.health import HealthPanel
 
@@ -54,6 +55,8 @@ async def test_undo_brings_back_the_model_without_the_change(app_factory, ui, ap
         await ui.finished(pilot)
         branch = read_run(app.session.run_dir)
         assert branch.fork["epoch"] == 1 and branch.fork["parent"] == str(parent) and branch.changes == []
+        assert branch.fork["undoes"] == read_run(parent).changes[-1]
+        assert ", undoing lr 0.1 -> 5 at epoch 2 batch " in lineage(branch)
         assert read_run(parent).changes  # the run with the change is kept, whole
         started = TrainConfig.from_dict(read_run(parent).meta["initial_config"])  # the settings before the change
         clean, _ = train_run(app_data, started, tmp_path, keep=0)

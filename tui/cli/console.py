@@ -55,7 +55,7 @@ def download_with_progress(source, con: Console) -> None:
             progress.update(tasks[name], completed=done, total=total)
 
         try:
-            data.download(source, report)
+            data.download(source, report, notice=lambda text: con.print(text, style="yellow", soft_wrap=True))
         except data.DataError as e:  # one line, with what to do next
             files = ", ".join(f.name for f in source.files)
             raise data.DataError(f"{e}. Next: when online, run `nn-tui data download {source.name}`; offline, "
