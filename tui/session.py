@@ -412,7 +412,7 @@ class Session:
             st.samples_per_sec, st.elapsed, st.threads = event.samples_per_sec, event.elapsed, event.threads
             self.clock = (event.elapsed, time.monotonic() if self.state is State.TRAINING else None)
             st.best, st.best_epoch, st.bad_epochs = event.early.best, event.early.best_epoch, event.early.bad_epochs
-            st.last = {"train_loss": event.train_loss, "train_acc": event.train_acc,
+            st.last = {"epoch": event.epoch, "train_loss": event.train_loss, "train_acc": event.train_acc,
                        "dev_loss": event.dev_loss, "dev_acc": event.dev_acc}
             if not s.running:
                 self.history.append(event.record())

@@ -86,3 +86,15 @@ async def test_elapsed_is_training_time_and_an_eta_shows(app_factory, slow, ui):
         await pilot.press("s")
         await ui.finished(pilot)
         assert "stopped" in ui.text_of(app.query_one("#side-status", StatusPanel))
+
+
+async def test_the_last_epochs_numbers_name_that_epoch_not_the_running_one(app_factory, ui):
+    app = app_factory(epochs=10, patience=5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await fill(pilot)
+        panel = app.query_one("#side-status", StatusPanel)
+        last = {"epoch": 3, "train_loss": 0.2, "train_acc": 0.9, "dev_loss": 0.3, "dev_acc": 0.88}
+        panel.show(RunStatus(epoch=4, epochs=10, progress=3.5, elapsed=7.0, last=last), State.TRAINING)
+        await pilot.pause()
+        text = ui.text_of(panel)
+        assert "dev @3" in text and "training 4/10" in text and "~" in text  # ETA: 7 s for 3.5 epochs

@@ -27,7 +27,7 @@ class StatusPanel(Static):
             shown.append(f" {min(st.epoch, st.epochs)}/{st.epochs}")
         grid.add_row("state", shown)
         running = str(state) in ("training", "paused", "stopping")
-        room = max((self.size.width or 28) - 10, 12)  # beside the labels' column
+        room = max((self.size.width or 50) - 10, 12)  # beside the labels column (50 before the first layout)
         if st.epochs and running:
             done = min(st.progress / st.epochs, 1.0)
             eta = ""
@@ -36,8 +36,10 @@ class StatusPanel(Static):
             width = max(4, min(14, room - 5 - len(eta)))
             grid.add_row("progress", Text("█" * round(done * width) + "░" * (width - round(done * width))
                                           + f" {100 * done:3.0f}%{eta}"))
-        grid.add_row("time", f"{clock(st.elapsed)} · {speed(st.samples_per_sec)}"
-                     + (f" · {threads(st.threads)}" if st.threads else "") if st.elapsed else "-")
+        time_text = f"{clock(st.elapsed)} · {speed(st.samples_per_sec)}" if st.elapsed else "-"
+        if st.elapsed and st.threads and len(time_text) + len(threads(st.threads)) + 3 <= room:
+            time_text += f" · {threads(st.threads)}"  # only where it fits on the row
+        grid.add_row("time", time_text)
         if running:
             grid.add_row("lr", f"{st.lr:.4g}" if st.lr else "-")
         label = "best acc" if st.monitor == "dev_acc" else "best loss"
@@ -51,9 +53,10 @@ class StatusPanel(Static):
             grid.add_row("patience", Text(f"{st.bad_epochs}/{st.patience} used", style="bold red" if warn else ""))
         else:
             grid.add_row("patience", "off")
-        if st.last:  # the last epoch's numbers (the best is above)
-            grid.add_row(f"train @{st.epoch}", f"{pct(st.last['train_acc'])}  {st.last['train_loss']:.4f}")
-            grid.add_row(f"dev @{st.epoch}", f"{pct(st.last['dev_acc'])}  {st.last['dev_loss']:.4f}")
+        if st.last:  # the last finished epoch's numbers (the best is above)
+            at = st.last.get("epoch", st.epoch)
+            grid.add_row(f"train @{at}", f"{pct(st.last['train_acc'])}  {st.last['train_loss']:.4f}")
+            grid.add_row(f"dev @{at}", f"{pct(st.last['dev_acc'])}  {st.last['dev_loss']:.4f}")
         if getattr(st, "change", ""):
             grid.add_row("changed", Text(st.change, style="yellow", overflow="ellipsis", no_wrap=True))
         if getattr(st, "alert", ""):
