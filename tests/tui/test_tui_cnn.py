@@ -12,7 +12,8 @@ LATENCY = 0.2  # seconds from a key press to its effect, while a conv net trains
 
 
 async def test_a_conv_net_trains_live_and_keys_answer_quickly(app_factory, ui):
-    app = app_factory(conv=(8, 16), kernel=5, hidden=(16,), epochs=30, batch_size=32)
+    # 1000 epochs: still running when the keys come, on an idle machine too
+    app = app_factory(conv=(8, 16), kernel=5, hidden=(16,), epochs=1000, batch_size=32)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         s = app.session
