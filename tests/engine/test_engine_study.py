@@ -147,7 +147,7 @@ SCRIPT = """
 
 def test_two_processes_joining_one_study_through_a_journal_file_split_the_grid(tiny_npz, tmp_path):
     journal = str(tmp_path / "shared.journal")
-    procs = [run_script(SCRIPT.format(npz=str(tiny_npz), epochs=3, root=str(tmp_path / f"p{k}"), storage=journal,
+    procs = [run_script(SCRIPT.format(npz=str(tiny_npz), epochs=30, root=str(tmp_path / f"p{k}"), storage=journal,
                                       l2="0,1e-3", extra="{}"), tmp_path) for k in (1, 2)]
     outs = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1] for o in outs]
@@ -162,7 +162,7 @@ def test_two_processes_joining_one_study_through_a_journal_file_split_the_grid(t
 
 def test_a_study_whose_worker_was_killed_resumes_and_runs_the_lost_trial_again(tiny_npz, tmp_path):
     journal = str(tmp_path / "study.journal")
-    proc = run_script(SCRIPT.format(npz=str(tiny_npz), epochs=20, root=str(tmp_path / "a"), storage=journal,
+    proc = run_script(SCRIPT.format(npz=str(tiny_npz), epochs=300, root=str(tmp_path / "a"), storage=journal,
                                     l2="0", extra="{}"), tmp_path)
     deadline = time.monotonic() + 60
     study = None
@@ -187,7 +187,7 @@ def test_a_study_whose_worker_was_killed_resumes_and_runs_the_lost_trial_again(t
     from engine import TrainConfig
 
     splits = data.load(str(tiny_npz), dev_size=200)
-    base = TrainConfig(hidden=(16,), epochs=20, batch_size=64, lr=0.1, schedule="constant", patience=0, dev_size=200)
+    base = TrainConfig(hidden=(16,), epochs=300, batch_size=64, lr=0.1, schedule="constant", patience=0, dev_size=200)
     result = search(splits, base, parse_space({"hidden": "8,16,24", "l2": "0"}), root=str(tmp_path / "b"),
                     storage=journal, study="shared", workers=1)
     trials = study.get_trials()
