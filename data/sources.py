@@ -296,7 +296,26 @@ def load(data: str | os.PathLike = "mnist", dev_size: float = 5000, seed: int = 
     else:
         splits = split_pool(pool, check_size(test, path, "test"), dev_size, seed, path.name)
     splits.source = str(path.resolve())
+    known = known_source(path)
+    if known is not None:  # a copy of a named source: its class names, whatever the folder is called
+        splits.classes, splits.noun = known.classes, known.noun
     return splits
+
+
+def known_source(path: Path) -> Source | None:
+    """The named source with its own class names that the folder `path` is a copy of, going by its name:
+    `fashion-mnist`, `fashion_mnist`, `FashionMNIST` (and torchvision's `FashionMNIST/raw`), `kmnist`.
+    Copies are often recompressed (Debian's dataset-fashion-mnist is), so the files' digests cannot tell."""
+    def plain(name: str) -> str:
+        return name.lower().replace("-", "").replace("_", "").replace(" ", "")
+
+    names = [path.name, path.parent.name] if path.name.lower() == "raw" else [path.name]
+    if not path.is_dir():
+        return None
+    for source in SOURCES.values():
+        if source.classes != DIGITS and plain(source.name) in map(plain, names):
+            return source
+    return None
 
 
 def check_size(dataset: Dataset, where, part: str) -> Dataset:

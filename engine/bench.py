@@ -13,9 +13,9 @@ from models import MLP, Spec
 
 from .config import TrainConfig
 from .health import EVERY, Probe
-from .threads import cores
+from .threads import Blas, cores
 from .threads import plan as plan_threads
-from .trainer import make_optimizer, step
+from .trainer import Twin, make_optimizer, step
 
 STANDARD = ((128,), (256,), (512, 256), (800,))
 BATCHES = (32, 128, 512)
@@ -61,19 +61,29 @@ def training_run(model: MLP, x: np.ndarray, y: np.ndarray, batch: int, samples: 
     steps = samples // batch
 
     probe = Probe(model)
+    twin = Twin(model) if model.spec.conv else None  # a conv net trains two half-batches at once, as train() does
 
     def run(count: int = steps):
         order = rng.permutation(len(x))
         chooser, blas = (None, None) if threads is None else plan_threads(threads)
-        if blas:
-            blas.set(chooser.chooser.threads)
+        if blas is None and twin:
+            blas = Blas()  # the workers share the cores the BLAS has now
+        cores = chooser.chooser.threads if chooser else (blas.threads or 1) if blas else 1
+
+        def use(n: int) -> None:
+            if blas:
+                blas.set(Twin.blas_threads(n) if twin else n)
+
+        use(cores)
         for i in range(count):
             t = time.perf_counter()
             idx = order[(i * batch) % (len(x) - batch):][:batch]
             np.take(x, idx, axis=0, out=buf)
-            step(model, opt, buf, y[idx], 0.01, probe if i % EVERY == 0 else None)  # health sampled as train() does
+            step(model, opt, buf, y[idx], 0.01, probe if i % EVERY == 0 else None,  # health sampled as train() does
+                 twin if cores > 1 else None)
             if chooser and chooser.chooser.record(time.perf_counter() - t, batch) is not None:
-                blas.set(chooser.chooser.threads)
+                cores = chooser.chooser.threads
+                use(cores)
         if blas:
             blas.restore()
 

@@ -86,20 +86,64 @@ class Monitor:
                              self.best_epoch, self.bad, self.patience)
 
 
-def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float, probe: Probe | None = None) -> tuple[float, int]:
+def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float, probe: Probe | None = None,
+         twin: Twin | None = None) -> tuple[float, int]:
     """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if the loss
-    is not finite. A `probe` samples gradient norms, unit activity and the update's size on this batch."""
-    z = model.forward(xb, train=True)
-    scaled = opt.takes_scaled
-    loss, correct = softmax_cross_entropy(z, yb, lr if scaled else 1.0)
+    is not finite. A `probe` samples gradient norms, unit activity and the update's size on this batch.
+    With a `twin`, the second half of the batch goes forward and back on it in another thread, at the same
+    time as the first half here; the update is the sum of both halves' gradients, as one batch's."""
+    scale = lr if opt.takes_scaled else 1.0
+    m = len(xb)
+    if twin is None or probe is not None or m < 2:
+        loss, correct = _forward_backward(model, xb, yb, scale)
+    else:
+        half = m // 2
+        other = twin.pool.submit(_forward_backward, twin.model, xb[half:], yb[half:], scale * (m - half) / m)
+        loss, correct = _forward_backward(model, xb[:half], yb[:half], scale * half / m)
+        loss_b, correct_b = other.result()
+        loss, correct = (loss * half + loss_b * (m - half)) / m, correct + correct_b
+        if math.isfinite(loss):
+            for g, h in zip(model.grads, twin.model.grads):
+                g += h
     if math.isfinite(loss):
-        model.backward(z)
         if probe is not None:
-            probe.before(lr if scaled else 1.0)
-        opt.update(lr, scaled)
+            probe.before(scale)
+        opt.update(lr, opt.takes_scaled)
         if probe is not None:
             probe.after()
     return loss, correct
+
+
+def _forward_backward(model: MLP, xb: np.ndarray, yb: np.ndarray, scale: float) -> tuple[float, int]:
+    """Fills the model's gradients for (xb, yb), each multiplied by `scale` / len(xb); returns (loss, correct)."""
+    z = model.forward(xb, train=True)
+    loss, correct = softmax_cross_entropy(z, yb, scale)
+    if math.isfinite(loss):
+        model.backward(z)
+    return loss, correct
+
+
+class Twin:
+    """A conv net's second worker: a twin of the model (models.MLP.twin) and the thread it runs in.
+
+    A conv net's step is half matrix products and half copies, pooling and elementwise work that NumPy
+    runs on one core; so on two cores a conv net trains two half-batches at once, each with one BLAS
+    thread, where an MLP (nearly all matrix products) gives BLAS both threads. For a conv net `threads`
+    counts these workers: 1 runs the whole batch in the training thread, 2 the two halves at once."""
+
+    def __init__(self, model: MLP):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.model = model.twin()
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="nn-tui-twin")
+
+    @staticmethod
+    def blas_threads(threads: int) -> int:
+        """BLAS threads per worker when a conv net runs on `threads` cores: the two workers share them."""
+        return max(1, threads // 2)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
 
 
 def make_optimizer(model: MLP, cfg: TrainConfig):
@@ -136,7 +180,9 @@ def _train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: n
     rng = np.random.default_rng([cfg.seed, 1])
     augment = Augmenter(parse_augment(cfg.augment), np.random.default_rng([cfg.seed, 2])) if cfg.augment else None
     opt = make_optimizer(model, cfg)
-    rngs = {"order": rng, **({"augment": augment.rng} if augment else {}), **generators(model)}
+    twin = Twin(model) if model.spec.conv else None
+    rngs = {"order": rng, **({"augment": augment.rng} if augment else {}), **generators(model),
+            **({f"twin.{k}": g for k, g in generators(twin.model).items()} if twin else {})}
     probe = Probe(model)
     weights = [p for p in model.params if p.ndim == 2]
     base_lr, batch_size = cfg.lr, cfg.batch_size
@@ -161,8 +207,12 @@ def _train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: n
     save(first - 1, offset)
     plan, blas = plan_threads(cfg.threads)
     chooser = plan.chooser
-    if plan.mode != "none":
-        blas.set(chooser.threads)
+
+    def use(threads: int) -> None:
+        if plan.mode != "none":
+            blas.set(Twin.blas_threads(threads) if twin else threads)
+
+    use(chooser.threads)
     x_buf: dict[int, np.ndarray] = {}
     t_run, paused = time.perf_counter() - offset, 0.0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
@@ -207,7 +257,7 @@ def _train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: n
                 lr = learning_rate(cfg.schedule, base_lr, epoch - 1 + pos / n, cfg.epochs, cfg.decay_every,
                                    cfg.decay_rate)
                 loss, correct = step(model, opt, augment(xb) if augment else xb, yb, lr,
-                                     probe if batch % EVERY == 1 else None)
+                                     probe if batch % EVERY == 1 else None, twin if chooser.threads > 1 else None)
                 probe.loss(loss, m, pos / n)
                 if not math.isfinite(loss):
                     stop, reason = "diverged", f"diverged: loss became {loss} at epoch {epoch}, batch {batch}"
@@ -216,7 +266,7 @@ def _train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: n
                     clip_norms(weights, cfg.max_norm)
                 decided = len(chooser.decisions)
                 if chooser.record(time.perf_counter() - t_step, m) is not None:
-                    blas.set(chooser.threads)
+                    use(chooser.threads)
                 if len(chooser.decisions) > decided:
                     d = chooser.decisions[-1]
                     emit(ThreadsChosen(d.threads, d.timings, d.switched, epoch, batch))
@@ -265,6 +315,8 @@ def _train(model: MLP, x: np.ndarray, y: np.ndarray, x_dev: np.ndarray, y_dev: n
                   else f"stopped by user after epoch {done}")
     if plan.mode != "none":
         blas.restore()
+    if twin:
+        twin.close()
     if monitor.weights is not None:
         model.set_weights(monitor.weights)
     elif stop == "diverged":  # no epoch to go back to: the weights that blew up may be inf or nan

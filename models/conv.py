@@ -29,6 +29,9 @@ class Conv2D(Layer):
         self.dW, self.db = np.zeros_like(W), np.zeros_like(b)
         self.params, self.grads = (W, b), (self.dW, self.db)
 
+    def twin(self) -> "Conv2D":
+        return Conv2D(self.W, self.b, self.k, self.shape)
+
     def _patches(self, x: np.ndarray, name: str, train: bool) -> np.ndarray:
         """x (n, h, w, c) -> patches (n*h*w, k*k*c), through a zero-bordered copy of x."""
         n, h, w, c = x.shape

@@ -22,6 +22,10 @@ class Layer:
             buf = self.__dict__[name] = np.empty(shape, dtype)
         return buf
 
+    def twin(self) -> "Layer":
+        """The same layer for a second thread: the same parameter arrays, its own buffers and gradients."""
+        return type(self)()
+
 
 class Dense(Layer):
     """y = x @ W + b, W (i, o), b (o,)."""
@@ -30,6 +34,9 @@ class Dense(Layer):
         self.W, self.b = W, b
         self.dW, self.db = np.zeros_like(W), np.zeros_like(b)
         self.params, self.grads = (W, b), (self.dW, self.db)
+
+    def twin(self) -> "Dense":
+        return Dense(self.W, self.b)
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         if not train:
@@ -60,6 +67,9 @@ class ReLU(Layer):
 class LeakyReLU(Layer):
     def __init__(self, slope: float = 0.01):
         self.slope = slope
+
+    def twin(self) -> "LeakyReLU":
+        return LeakyReLU(self.slope)
 
     def forward(self, z, train=False):
         scaled = np.multiply(z, self.slope, out=self._buf("_tmp", z.shape, z.dtype) if train else None)
@@ -108,6 +118,10 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, rng: np.random.Generator):
         self.rate, self.rng, self.mask = rate, rng, None
+
+    def twin(self) -> "Dropout":
+        """Its own generator, spawned from this one's seed (this one's stream is not drawn from)."""
+        return Dropout(self.rate, np.random.default_rng(self.rng.bit_generator.seed_seq.spawn(1)[0]))
 
     def forward(self, x, train=False):
         if not train or self.rate == 0:

@@ -163,6 +163,13 @@ class MLP:
             scale = np.sqrt(2.0 / (fan_in + fan_out))
         return (rng.standard_normal(shape) * scale).astype(dtype)
 
+    def twin(self) -> "MLP":
+        """A second copy of the network for another thread: the very same parameter arrays (an update of
+        one is an update of both), its own layers' buffers, gradients and dropout generators."""
+        other = object.__new__(MLP)
+        other.spec, other.layers = self.spec, [layer.twin() for layer in self.layers]
+        return other
+
     @property
     def dense(self) -> list[Dense]:
         return [layer for layer in self.layers if isinstance(layer, Dense)]

@@ -37,7 +37,9 @@ def app(runs: Path, size: str) -> dict:
     cols, rows = size.split("x")
     name = f"appload{os.getpid()}"
     env = f"NN_TUI_RUNS_DIR={runs}"
-    subprocess.run(["tmux", "new", "-d", "-s", name, "-x", cols, "-y", rows, f"env {env} {os.environ.get('APPENV', '')} {NN_TUI}"], check=True)
+    extra = os.environ.get("APPENV", "")  # more VAR=value for the app, e.g. to try a setting
+    subprocess.run(["tmux", "new", "-d", "-s", name, "-x", cols, "-y", rows, f"env {env} {extra} {NN_TUI}"],
+                   check=True)
     try:
         end = time.monotonic() + 60
         while "t train" not in subprocess.run(["tmux", "capture-pane", "-p", "-t", name],

@@ -150,3 +150,13 @@ def test_sources_name_their_classes_and_what_the_images_are(tmp_path, monkeypatc
     splits = data.load("fashion-mnist", dev_size=10)
     assert splits.classes[1] == "Trouser" and splits.noun == "clothing images"
     assert data.load(str(files.mnist_dir("mine", (ti, tl), (vi, vl))), dev_size=10).noun == "digits"
+
+
+@pytest.mark.parametrize("folder", ["fashion-mnist", "Fashion_MNIST", "FashionMNIST/raw"])
+def test_a_folder_named_after_fashion_mnist_gets_its_class_names(files, digits, folder):
+    """Copies are often recompressed (Debian's dataset-fashion-mnist is), so the folder's name is what tells."""
+    (ti, tl), (vi, vl) = digits.make(60, seed=1), digits.make(20, seed=2)
+    splits = data.load(str(files.mnist_dir(folder, (ti, tl), (vi, vl), gz=True)), dev_size=10)
+    assert splits.classes[1] == "Trouser" and splits.noun == "clothing images"
+    other = data.load(str(files.mnist_dir("fashion-mnist-and-more", (ti, tl), (vi, vl))), dev_size=10)
+    assert other.classes == tuple("0123456789") and other.noun == "digits"

@@ -83,3 +83,38 @@ def test_a_cnn_model_from_a_config_trains_in_float32(easy, cnn):
     model = MLP(cnn().spec())
     assert all(p.dtype == np.float32 for p in model.params)
     assert model.predict_proba(easy.x_dev).dtype == np.float32
+
+
+@pytest.mark.parametrize("optimizer", ["momentum", "adam"])
+def test_two_half_batches_at_once_make_the_same_update_as_one_batch(optimizer):
+    from engine.trainer import Twin, make_optimizer, step
+
+    rng = np.random.default_rng(0)
+    x, y = rng.random((9, 784), dtype=np.float32), rng.integers(0, 10, 9)
+    cfg = TrainConfig(conv=(3,), kernel=3, hidden=(8,), optimizer=optimizer, lr=0.05)
+    whole, halves = MLP(cfg.spec()), MLP(cfg.spec())
+    opt_whole, opt_halves = make_optimizer(whole, cfg), make_optimizer(halves, cfg)
+    twin = Twin(halves)
+    try:
+        for _ in range(3):
+            loss_w, correct_w = step(whole, opt_whole, x, y, cfg.lr)
+            loss_h, correct_h = step(halves, opt_halves, x, y, cfg.lr, twin=twin)
+            assert loss_h == pytest.approx(loss_w, rel=1e-5) and correct_h == correct_w
+    finally:
+        twin.close()
+    for a, b in zip(whole.params, halves.params):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(whole.params[0], MLP(cfg.spec()).params[0])  # it did learn something
+
+
+def test_a_cnn_on_two_threads_trains_two_half_batches_with_one_blas_thread_each(run, cnn):
+    from threadpoolctl import threadpool_info
+
+    seen = []
+
+    def listen(event):
+        if isinstance(event, BatchEnded):
+            seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
+
+    result, _ = run(cnn(threads=2, epochs=1), listener=listen)
+    assert result.threads == 2 and seen and all(s == {1} for s in seen)

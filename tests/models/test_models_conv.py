@@ -7,6 +7,7 @@ import pytest
 from engine.losses import softmax_cross_entropy
 from models import MLP, Spec, SpecError
 from models.conv import Conv2D, Flatten, MaxPool2D
+from models.layers import Dropout
 
 
 def projected(layer, x, R):
@@ -183,3 +184,19 @@ def test_inside_a_cnn_filters_feature_maps_and_dense_activations(rng):
     np.testing.assert_allclose(logits, model.forward(x[:1])[0], rtol=1e-4, atol=1e-5)
     [hidden] = activations(model, x)
     assert hidden.shape == (5, 16) and 0 <= dead_share(model, x) <= 1
+
+
+def test_a_twin_shares_the_weights_but_not_the_gradients_or_buffers(rng):
+    model = MLP(Spec(hidden=(8,), conv=(3,), kernel=3, dropout=0.3, seed=1))
+    twin = model.twin()
+    assert all(p is q for p, q in zip(model.params, twin.params))
+    assert not any(g is h for g, h in zip(model.grads, twin.grads))
+    x = rng.random((4, 784), dtype=np.float32)
+    model.forward(x, train=True)
+    twin.forward(x[:2], train=True)
+    assert model.layers[0].cols.shape[0] == 4 * 28 * 28  # the twin's batch did not replace the model's patches
+    drops = [layer for layer in model.layers if isinstance(layer, Dropout)]
+    twin_drops = [layer for layer in twin.layers if isinstance(layer, Dropout)]
+    assert drops and drops[0].rng is not twin_drops[0].rng
+    model.params[0][...] += 1  # an update of one is an update of both
+    assert np.array_equal(model.params[0], twin.params[0])
