@@ -91,10 +91,12 @@ def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float, probe: Prob
     """One mini-batch: forward, fused loss, backward, update. Returns (loss, correct); no update if the loss
     is not finite. A `probe` samples gradient norms, unit activity and the update's size on this batch.
     With a `twin`, the second half of the batch goes forward and back on it in another thread, at the same
-    time as the first half here; the update is the sum of both halves' gradients, as one batch's."""
+    time as the first half here; the update is the sum of both halves' gradients, as one batch's. (The
+    probe's steps are split too: a model whose batch shape changed would reallocate, and page in, its
+    buffers, 160 MB of patches for c32-c64, twice every probed step.)"""
     scale = lr if opt.takes_scaled else 1.0
     m = len(xb)
-    if twin is None or probe is not None or m < 2:
+    if twin is None or m < 2:
         loss, correct = _forward_backward(model, xb, yb, scale)
     else:
         half = m // 2

@@ -116,5 +116,5 @@ def test_a_cnn_on_two_threads_trains_two_half_batches_with_one_blas_thread_each(
         if isinstance(event, BatchEnded):
             seen.append({lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"})
 
-    result, _ = run(cnn(threads=2, epochs=1), listener=listen)
+    result, _ = run(cnn(threads=2, epochs=1), listener=listen, report_every=0)
     assert result.threads == 2 and seen and all(s == {1} for s in seen)

@@ -5,7 +5,7 @@ import argparse
 from dataclasses import fields
 
 from engine import FIELDS, ConfigError, TrainConfig
-from engine.config import CONV_LR, parse_value, show_value
+from engine.config import CONV_DROPOUT, CONV_LR, parse_value, show_value
 from engine.grid import FIXED
 
 DEFAULTS = TrainConfig()
@@ -22,6 +22,8 @@ def describe(name: str) -> str:
         return f"hidden layer sizes, e.g. 128 or 256-128 (default {show_value(default)})"
     if name == "lr":
         return f"learning rate; (0, 10] (default {default:g}, {CONV_LR:g} with --conv)"
+    if name == "dropout":
+        return f"dropout rate on the dense hidden units; [0, 0.9] (default {default:g}, {CONV_DROPOUT:g} with --conv)"
     if name == "conv":
         return ("conv blocks (conv k x k 'same' -> 2x2 max-pool -> activation) before the hidden layers: channels, "
                 "e.g. 32,64 (default off: an MLP)")
@@ -72,6 +74,6 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) 
     """The TrainConfig the flags ask for (flags not given keep `base`'s values); ConfigError if invalid."""
     chosen = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
     config = (base or DEFAULTS).replace(**chosen)
-    if base is None and config.conv and "lr" not in chosen:  # a conv net's own default (not for a fork)
-        config = config.replace(lr=CONV_LR)
+    if base is None and config.conv:  # a conv net's own defaults (not for a fork)
+        config = config.replace(**{k: v for k, v in (("lr", CONV_LR), ("dropout", CONV_DROPOUT)) if k not in chosen})
     return config

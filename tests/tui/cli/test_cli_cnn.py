@@ -74,3 +74,16 @@ def test_bad_conv_options_are_one_line(capsys):
                         (["bench", "--conv", "4", "--kernel", "7"], "--kernel")]:
         code, _, err = run(capsys, *argv)
         assert code == 1 and words in err and err.count("\n") == 1, err
+
+
+def test_a_conv_net_gets_its_own_lr_and_dropout_unless_given():
+    from tui.cli import build_parser
+    from tui.cli.options import config_from_args
+
+    parser = build_parser()
+    conv = config_from_args(parser.parse_args(["train", "--conv", "32,64"]))
+    assert (conv.lr, conv.dropout) == (0.05, 0.5)
+    given = config_from_args(parser.parse_args(["train", "--conv", "32,64", "--dropout", "0", "--lr", "0.1"]))
+    assert (given.lr, given.dropout) == (0.1, 0.0)
+    mlp = config_from_args(parser.parse_args(["train"]))
+    assert (mlp.lr, mlp.dropout) == (0.1, 0.0)
