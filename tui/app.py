@@ -180,6 +180,8 @@ class NNTuiApp(App):
                 acc.add_epoch(h["epoch"], h["train_acc"], h["dev_acc"])
             except (KeyError, TypeError):
                 continue
+        for chart in self.query(MetricChart):  # an opened model's best epoch: the one its file holds
+            chart.best_at = self.session.status.best_epoch or None
         self.redraw_charts()
 
     def show_mark(self, x: float, label: str) -> None:
@@ -206,7 +208,7 @@ class NNTuiApp(App):
         title = Text("nn-tui", style="bold")
         if s.splits is not None:
             title.append(f" · {s.splits.name} {'/'.join(count(len(d)) for _, d in s.splits.items())}", style="cyan")
-        cfg = s.run_config if s.state.running and s.run_config else s.config
+        cfg = s.shown_config()
         spec = s.model.spec if s.state is State.MODEL and s.model else cfg.spec()
         title.append(f" · {spec} {spec.activation} · {cfg.optimizer} lr {cfg.lr:g} · batch {cfg.batch_size}")
         self.query_one("#title", Static).update(title)

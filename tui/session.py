@@ -45,6 +45,7 @@ from engine.runs import (
     list_runs,
     load_history,
     model_meta,
+    read_history,
     read_run,
     runs_dir,
     train_run,
@@ -162,6 +163,24 @@ class Host(Protocol):
     def show_state(self) -> None: ...
     def show_mark(self, x: float, label: str) -> None: ...  # a live change or a fork at x epochs
     def show_health(self, record: dict | None, alerts: list) -> None: ...
+
+
+def number(value) -> float | None:
+    """`value` when it is a real number (not a bool), else None: metadata read from files is checked."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def short_path(path: Path | str, root: Path | None = None) -> str:
+    """A path short enough for a one-line notice: under the runs directory as `runs/...` (the folder's own
+    name), under the home directory as `~/...`, else as it is."""
+    path = Path(path)
+    for base, shown in ((root, Path(root.name) if root else None), (Path.home(), Path("~"))):
+        if base is not None:
+            try:
+                return str(shown / path.relative_to(base))
+            except ValueError:
+                pass
+    return str(path)
 
 
 def load_splits(cfg: TrainConfig) -> data.Splits:
@@ -593,24 +612,85 @@ class Session:
 
     def open(self, path: Path) -> bool:
         """Open a saved model to view its predictions on the dev digits; refusals are notifications."""
+        problem = self.try_open(path)
+        if problem:
+            self.host.notify(problem, title="Cannot open model", severity="error", timeout=8)
+        return problem is None
+
+    def try_open(self, path: Path) -> str | None:
+        """Open a saved model with its own history (its run's metrics.jsonl), best epoch, settings and test
+        accuracy; None when opened, else the one-line reason it was refused (nothing changes then)."""
         path = Path(path)
+        if self.state.busy:
+            return "a run is training: stop it (s) or let it end before opening a model"
+        if self.splits is None:
+            return "the data is still loading"
         try:
             model, meta = models.load(path)
         except data.UserError as e:  # a bad file, a special file, tampered metadata: one line
-            self.host.notify(str(e), title="Cannot open model", severity="error", timeout=8)
-            return False
+            return str(e)
         if model.spec.inputs != self.splits.dev.x.shape[1]:
-            self.host.notify(f"{path}: the model takes {model.spec.inputs} inputs, the digits have "
-                             f"{self.splits.dev.x.shape[1]}", severity="error")
-            return False
-        self.model, self.model_meta, self.model_path = model, meta, path
+            return f"{path}: the model takes {model.spec.inputs} inputs, the digits have {self.splits.dev.x.shape[1]}"
+        run = self.model_run(path, meta)
+        history, problem = read_history(run / "metrics.jsonl") if run else ([], None)
+        summary = read_run(run).summary if run else {}
+        cfg = self.model_config(meta)
+        self.run_config, self.summary = None, summary or None
+        self.history, self.changes, self.alerts = history, [], []
+        self.clear_board(cfg)  # the previous run's charts, matrix and digits go
+        self.host.show_health(None, [])
+        self.model, self.model_meta, self.model_path, self.run_dir = model, meta, path, run
         ev = self.refresh_predictions()
         self.state = State.MODEL
-        self.status = self.new_status(self.config,
-                                      note=f"viewing {path} ({model.spec}): dev accuracy {pct(ev.accuracy)}")
+        self.status = st = self.new_status(cfg, note=f"viewing {short_path(path, self.runs_root)} ({model.spec}): "
+                                                     f"dev accuracy {pct(ev.accuracy)}")
+        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+        st.best_epoch = int(number(metrics.get("best_epoch")) or number(metrics.get("epoch"))
+                            or number(summary.get("best_epoch")) or 0)
+        key = "dev_acc" if cfg.monitor == "dev_acc" else "dev_loss"
+        st.best = number(metrics.get("dev_accuracy" if key == "dev_acc" else "dev_loss"))
+        at_best = [h for h in history if h["epoch"] == st.best_epoch]
+        if st.best is None and at_best:
+            st.best = number(at_best[0].get(key))
+        st.test = number(metrics.get("test_accuracy"))  # measured once, on the test split, when its run ended
+        if st.test is None and number(summary.get("best_epoch")) == st.best_epoch:  # the run's test: this model
+            st.test = number(summary.get("test_accuracy"))
+        if history:
+            last = history[-1]
+            if all(isinstance(last.get(k), (int, float)) for k in ("train_loss", "train_acc", "dev_loss", "dev_acc")):
+                st.last = {k: last[k] for k in ("epoch", "train_loss", "train_acc", "dev_loss", "dev_acc")}
+            if st.best_epoch:
+                st.bad_epochs = max(0, last["epoch"] - st.best_epoch)
+        st.reason = str(summary.get("stop_reason") or "")
+        st.stop = str(summary.get("stop") or "")
+        if not history:
+            st.note += "; no training history" + ("" if problem and run else " (no metrics.jsonl beside it)")
+        self.host.show_history(history)
         self.host.show_state()
-        self.host.notify(f"Opened {path.name}: dev accuracy {pct(ev.accuracy)}")
-        return True
+        if problem and problem != "no metrics.jsonl":  # damaged lines are skipped, never a traceback
+            self.host.notify(f"{problem}: skipped" + ("; the other epochs are shown" if history else ""),
+                             title="History", severity="warning", timeout=6)
+        self.host.notify(f"Opened {path.name}: dev accuracy {pct(ev.accuracy)}"
+                         + ("" if history else "; no history"), timeout=4)
+        return None
+
+    @staticmethod
+    def model_run(path: Path, meta: dict) -> Path | None:
+        """The run directory a model file belongs to: its own folder when metrics.jsonl sits beside it, else
+        the run its metadata names (a copy saved with w), when that is still there."""
+        if (path.parent / "metrics.jsonl").exists():
+            return path.parent
+        named = meta.get("run_dir")
+        if isinstance(named, str) and named and (Path(named) / "metrics.jsonl").exists():
+            return Path(named)
+        return None
+
+    def model_config(self, meta: dict) -> TrainConfig:
+        """The settings the model was trained with (its metadata), else the next run's."""
+        try:
+            return TrainConfig.from_dict(meta["config"])
+        except (KeyError, TypeError, ValueError):
+            return self.config
 
     def show_run(self, run_dir: Path, model_path: Path | None = None) -> bool:
         """Open a run's model in the dashboard, with its loss and accuracy history in the charts."""
@@ -627,8 +707,9 @@ class Session:
             return False
         if not self.open(model_path):
             return False
-        self.host.show_history(load_history(run_dir))
-        self.run_dir = Path(run_dir)
+        if self.run_dir != Path(run_dir):  # a search winner's copy: its trial's history
+            self.run_dir, self.history = Path(run_dir), load_history(run_dir)
+            self.host.show_history(self.history)
         return True
 
     def best_file(self) -> Path | None:
@@ -686,6 +767,15 @@ class Session:
         if data_key(self.config) != self.splits_key:
             self.load(self.config)
         self.host.show_state()
+
+    def shown_config(self) -> TrainConfig:
+        """The settings the dashboard describes: the running run's (with its live changes), an opened model's
+        own, else the next run's."""
+        if self.state.busy and self.run_config is not None:
+            return self.run_config
+        if self.state is State.MODEL and self.model_meta:
+            return self.model_config(self.model_meta)
+        return self.config
 
     def editable(self) -> TrainConfig:
         """The settings the editor starts from: the next run's, with the running run's live values."""
