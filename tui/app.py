@@ -14,13 +14,13 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from engine import Control, EpochEnded, Evaluation, TrainConfig
 
 from . import layout
-from .keys import KEYS
+from .keys import KEYS, KeysFooter
 from .layout import VIEWS
 from .messages import DataLoaded, EngineEvent
 from .screens.draw import DrawScreen
@@ -85,7 +85,7 @@ class NNTuiApp(App):
                 yield SettingsPanel(id="settings")
             with Vertical(id="health-box", classes="box view"):
                 yield HealthPanel(id="health")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.apply_layout(self.size.width, self.size.height)
@@ -226,28 +226,81 @@ class NNTuiApp(App):
     # -- keys --------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Whether a dashboard key works now: the footer shows only those; the others say why when pressed."""
+        s = self.session
+        if action == "pause":
+            return s.state is State.TRAINING
+        if action == "resume":
+            return s.state is State.PAUSED
+        if action == "leave_cells":
+            return isinstance(self.screen.focused, ConfusionPanel)
+        return self.why_not(action) is None
+
+    def why_not(self, action: str) -> str | None:
+        """Why the dashboard key for `action` cannot work now, in one line; None when it can."""
         s = self.session
         state, loaded = s.state, s.splits is not None
-        rules = {
-            "train": state.ready and loaded,
-            "pause": state is State.TRAINING,
-            "resume": state is State.PAUSED,
-            "stop": state.running,
-            "edit": state is not State.LOADING or loaded,
-            "new_run": state in (State.FINISHED, State.MODEL),
-            "save": s.model is not None or (state.running and s.best_file() is not None),
-            "open": state.ready and loaded,
-            "digits": loaded,
-            "mistakes": loaded,
-            "next_view": not self.wide,
-            **dict.fromkeys(("fork", "fork_best"), s.run_dir is not None and not s.search.running
-                            and state is not State.STOPPING),
-            "undo": bool(s.changes) and not s.search.running and state is not State.STOPPING,
-            **dict.fromkeys(EXPLORE, s.explore_ready()),
-        }
-        if action not in rules:
-            return True
-        return rules[action] or False  # hidden when it makes no sense now: the footer stays short
+        loading = ("the data is still loading: a moment" if state is State.LOADING
+                   else "no data to train on (see the error)")
+        busy = "a run is training: s stops it (or let it end) first"
+        no_model = "no model yet: press t to train or o to open one"
+        if action in ("pause", "resume"):
+            if s.state is State.STOPPING:
+                return "stopping: the run ends after this batch"
+            return None if s.state.running else "nothing is training: press t to train"
+        if action == "train":
+            return (None if state.ready and loaded else busy if state.busy else loading)
+        if action == "stop":
+            return None if state.running else ("already stopping" if state is State.STOPPING
+                                               else "nothing is training to stop: press t to train")
+        if action == "edit":
+            return None if state is not State.LOADING or loaded else loading
+        if action == "new_run":
+            return None if state in (State.FINISHED, State.MODEL) else busy if state.busy else (
+                "the dashboard is clear already: press t to train")
+        if action == "save":
+            if s.model is not None or (state.running and s.best_file() is not None):
+                return None
+            return "no epoch has ended yet: nothing to save" if state.busy else no_model
+        if action == "open":
+            return None if state.ready and loaded else busy if state.busy else loading
+        if action == "digits":
+            return None if loaded else loading
+        if action == "mistakes":
+            return None if self.query_one(DigitsPanel).proba is not None else (
+                "no predictions yet: press t to train or o to open a model")
+        if action == "next_view":
+            return None if not self.wide else "every panel is on screen at this size (v is for smaller windows)"
+        if action == "focus_confusion":
+            return None if self.query_one(ConfusionPanel).matrix is not None else (
+                "no confusion matrix yet: press t to train or o to open a model")
+        if action in ("fork", "fork_best"):
+            if s.search.running:
+                return "a search is running: fork one of its trials from the runs screen (r) once it ends"
+            if state is State.STOPPING:
+                return "the run is stopping: fork it once it has ended"
+            return None if s.run_dir is not None else "nothing to fork yet: press t to train a run"
+        if action == "undo":
+            if s.search.running or state is State.STOPPING:
+                return "nothing to undo while a search runs or a run stops"
+            return None if s.changes else "no live change to undo (e changes lr, l2, momentum or batch mid-run)"
+        if action in EXPLORE:
+            if s.explore_ready():
+                return None
+            return "training: wait for the run to end (or s stops it) to look at its model" if state.busy else no_model
+        return None
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """A dashboard key that cannot work now says why in one line (a notice), never nothing."""
+        if isinstance(action, str) and default_namespace in (None, self) and action.isidentifier():
+            why = None if self.check_action(action, ()) else self.why_not(action)
+            if why:
+                self.notify(why, severity="warning", timeout=3)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def action_leave_cells(self) -> None:
+        self.screen.set_focus(None)
 
     def action_train(self) -> None:
         self.session.start()
