@@ -210,7 +210,14 @@ class NNTuiApp(App):
             title.append(f" · {s.splits.name} {'/'.join(count(len(d)) for _, d in s.splits.items())}", style="cyan")
         cfg = s.shown_config()
         spec = s.model.spec if s.state is State.MODEL and s.model else cfg.spec()
-        title.append(f" · {spec} {spec.activation} · {cfg.optimizer} lr {cfg.lr:g} · batch {cfg.batch_size}")
+        pending = s.pending if s.state.busy else {}  # a live change the loop takes at its next batch
+        lr, batch = pending.get("lr", cfg.lr), pending.get("batch_size", cfg.batch_size)
+        title.append(f" · {spec} {spec.activation} · {cfg.optimizer} ")
+        title.append(f"lr {lr:g}", style="yellow" if "lr" in pending else "")
+        title.append(" · ")
+        title.append(f"batch {batch}", style="yellow" if "batch_size" in pending else "")
+        if pending:
+            title.append(" (next batch)", style="yellow")
         self.query_one("#title", Static).update(title)
 
     def show_status(self) -> None:

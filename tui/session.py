@@ -64,7 +64,7 @@ from engine.search import (
 )
 
 from .messages import DataLoaded, EngineEvent
-from .text import change_text, changes_text, pct, settings_text
+from .text import change_text, changes_text, pct, settings_text, show_value
 
 Loader = Callable[[TrainConfig], data.Splits]
 SEARCH_EVENTS = (SearchStarted, TrialStarted, TrialReported, TrialFinished, WinnerChosen, SearchFinished)
@@ -223,6 +223,7 @@ class Session:
         self.changes: list[dict] = []  # its live changes {epoch, batch, field, old, new}, inherited ones too
         self.alerts: list = []  # engine.health alerts over `history`
         self.n_train, self.batches = 0, 1  # for placing marks: training digits, batches per epoch
+        self.pending: dict = {}  # live changes sent to the running run, not taken by its loop yet
 
     def new_status(self, cfg: TrainConfig, running: bool = False, note: str = "") -> RunStatus:
         return RunStatus(epochs=cfg.epochs if running else 0, lr=cfg.lr if running else 0.0, monitor=cfg.monitor,
@@ -271,7 +272,7 @@ class Session:
         self.run_config = cfg
         self.model, self.model_meta, self.model_path = None, {}, None
         self.run_dir, self.summary = None, None
-        self.history, self.changes, self.alerts = [], [], []
+        self.history, self.changes, self.alerts, self.pending = [], [], [], {}
         self.clear_board(cfg)
         self.host.show_health(None, [])
         self.state = State.TRAINING
@@ -440,6 +441,8 @@ class Session:
                 self.host.show_health(self.history[-1], self.alerts)
         elif isinstance(event, SettingsChanged):
             self.run_config = self.run_config.replace(**event.changes)
+            for k in event.changes:
+                self.pending.pop(k, None)
             entries = event.entries()
             self.changes.extend(entries)
             self.host.show_mark(event.epoch - 1 + event.batch / max(self.batches, 1), changes_text(entries, None))
@@ -784,17 +787,29 @@ class Session:
         return self.config.replace(**{k: getattr(self.run_config, k) for k in LIVE})
 
     def edit(self, changes: dict | None) -> None:
-        """The editor's changes: live ones reach a running run at its next batch, the rest the next run."""
+        """The editor's changes: live ones reach a running run at its next batch, the rest the next run.
+        One line says what changed and when it applies."""
         if not changes:
             return
         running = self.state.running
+        before = self.editable()
         live = {k: v for k, v in changes.items() if k in LIVE}
         later = {k: v for k, v in changes.items() if k not in LIVE}
         self.config = self.config.replace(**changes)
+
+        def said(names) -> str:
+            return ", ".join(f"{k.replace('_', ' ')} {show_value(getattr(before, k))} → {show_value(changes[k])}"
+                             for k in names)
+
         if running and live:
             self.control.change(**live)
-        if running and later:
-            self.host.notify(f"{', '.join(later)}: will apply to the next run", severity="warning")
-        elif not running and data_key(self.config) != self.splits_key and self.state is not State.LOADING:
-            self.load(self.config)
+            self.pending.update(live)  # the header shows them until the loop takes them
+        if running:
+            parts = ([f"{said(live)} at the next batch"] if live else []) + (
+                [f"{said(later)}: will apply to the next run"] if later else [])
+            self.host.notify("; ".join(parts), title="Applied", severity="warning" if later else "information")
+        else:
+            self.host.notify(f"{said(changes)}: for the next run", title="Applied")
+            if data_key(self.config) != self.splits_key and self.state is not State.LOADING:
+                self.load(self.config)
         self.host.show_state()
