@@ -15,6 +15,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widgets import Static
+from textual.widgets._toast import ToastRack  # where the notices are drawn
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from engine import Control, EpochEnded, Evaluation, TrainConfig
@@ -33,7 +34,7 @@ from .screens.inside_conv import ConvInsideScreen
 from .screens.mistakes import MistakesScreen
 from .screens.robustness import RobustnessScreen
 from .screens.runs import RunsScreen
-from .session import Loader, Session, State, load_splits
+from .session import SCREENSHOTS, Loader, Session, State, load_splits, short_path
 from .text import count
 from .widgets.charts import MetricChart
 from .widgets.confusion import ConfusionPanel
@@ -49,13 +50,15 @@ class NNTuiApp(App):
     """Live training dashboard. Build it with `make_app` (the CLI and the tests both do)."""
 
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it
+    # notices stay small: one line of text (and a title), no blank rows, so they cover little of the panels
+    CSS = "Toast { padding: 0 1; margin-top: 0; max-width: 50%; }"
     TITLE = "nn-tui"
     AUTO_FOCUS = None  # keys go to the app; `c` focuses the confusion matrix
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = KEYS
 
     view = reactive(0)
-    screenshot_dir: Path | None = None  # where p saves pictures (default: the working directory)
+    screenshot_dir: Path | None = None  # where p saves pictures (default: the runs directory's screenshots/)
 
     def __init__(self, config: TrainConfig, loader: Loader = load_splits, runs_root: Path | None = None,
                  model_path: Path | None = None, redraw_every: float = 0.5, chart_every: float = 1.0,
@@ -329,13 +332,11 @@ class NNTuiApp(App):
         self.push_screen(EditScreen(self.session.editable(), self.session.state.running), self.session.edit)
 
     def action_save(self) -> None:
-        s = self.session
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        spec = s.model.spec if s.model is not None else (s.run_config or s.config).spec()
-        self.push_screen(SaveScreen(Path.cwd() / f"nn-tui-{spec}-{stamp}.npz"), s.save)
+        self.push_screen(SaveScreen(self.session.default_save_path()), self.session.save)
 
     def action_open(self) -> None:
-        self.push_screen(OpenScreen(self.session.recent_models()), lambda path: path and self.session.open(path))
+        """The dialog opens the model itself: a bad path keeps it open, with the reason under the path."""
+        self.push_screen(OpenScreen(self.session.recent_models(), self.session.try_open))
 
     def action_digits(self) -> None:
         self.query_one(DigitsPanel).next_page()
@@ -398,16 +399,29 @@ class NNTuiApp(App):
         self.push_screen(RunsScreen())
 
     def action_screenshot(self) -> None:
+        """An SVG of the screen in the runs directory's `screenshots` folder, taken without the notices on it."""
         name = type(self.screen).__name__.removesuffix("Screen").lower() or "dashboard"
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        folder = Path(self.screenshot_dir or Path.cwd())
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = self.save_screenshot(f"nn-tui-{name}-{stamp}.svg", str(folder))
-        except OSError as e:
-            self.notify(f"Cannot save a screenshot in {folder}: {e.strerror or e}", severity="error")
-            return
-        self.notify(f"Screenshot saved: {Path(path).resolve()}", title="Picture", timeout=8)
+        folder = Path(self.screenshot_dir or self.session.runs_root / SCREENSHOTS)
+        racks = list(self.screen.query(ToastRack))
+        for rack in racks:
+            rack.display = False
+        self.screen.refresh(layout=True)  # the picture is taken after the screen is laid out without them
+
+        def take() -> None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                path = self.save_screenshot(f"{name}-{stamp}.svg", str(folder))
+            except OSError as e:
+                self.notify(f"Cannot save a screenshot in {short_path(folder, self.session.runs_root)}: "
+                            f"{e.strerror or e}", severity="error")
+                return
+            finally:
+                for rack in racks:
+                    rack.display = True
+            self.notify(f"Saved {short_path(path, self.session.runs_root)}", title="Screenshot", timeout=4)
+
+        self.call_after_refresh(take)
 
     def explore(self, make) -> None:
         """Open make(model, splits), an explore screen on the model in hand (modal: no run starts while it is up)."""

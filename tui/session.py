@@ -11,6 +11,7 @@ tests), see `Host`: run a worker, post a message, notify, and draw what changed.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from engine import (
 from engine.health import alerts
 from engine.runs import (
     FIXED_IN_FORK,
+    NOT_RUNS,
     Fork,
     RunError,
     fork_point,
@@ -69,6 +71,8 @@ from .text import change_text, changes_text, pct, settings_text, show_value
 Loader = Callable[[TrainConfig], data.Splits]
 SEARCH_EVENTS = (SearchStarted, TrialStarted, TrialReported, TrialFinished, WinnerChosen, SearchFinished)
 OWN_META = ("format", "version", "spec", "sha256")  # models.save writes these itself
+SAVED, SCREENSHOTS = NOT_RUNS  # folders of the runs directory: models saved with w, pictures taken with p
+RECENT = "recent-models.json"  # in the runs directory: the files saved with w, newest first
 
 
 class State(str, Enum):
@@ -170,17 +174,18 @@ def number(value) -> float | None:
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def short_path(path: Path | str, root: Path | None = None) -> str:
+def short_path(path: Path | str, root: Path | None = None, room: int = 48) -> str:
     """A path short enough for a one-line notice: under the runs directory as `runs/...` (the folder's own
-    name), under the home directory as `~/...`, else as it is."""
+    name), under the home directory as `~/...`; one still longer than `room` keeps its last two parts."""
     path = Path(path)
+    text = str(path)
     for base, shown in ((root, Path(root.name) if root else None), (Path.home(), Path("~"))):
-        if base is not None:
-            try:
-                return str(shown / path.relative_to(base))
-            except ValueError:
-                pass
-    return str(path)
+        if base is not None and path.is_relative_to(base):
+            text = str(shown / path.relative_to(base))
+            break
+    if len(text) > room and len(path.parts) > 2:
+        text = str(Path("…", *path.parts[-2:]))
+    return text
 
 
 def load_splits(cfg: TrainConfig) -> data.Splits:
@@ -738,20 +743,62 @@ class Session:
         except (OSError, ValueError, models.CheckpointError) as e:
             self.host.notify(f"Cannot save: {e}", severity="error")
             return None
-        self.host.notify(f"Saved {saved}")
+        self.remember(saved)
+        self.host.notify(f"Saved {short_path(saved, self.runs_root)}", timeout=4)
         return saved
 
     def recent_models(self, limit: int = 20) -> list[tuple[Path, str]]:
-        """(model path, label) of the newest runs that saved a model, search trials included."""
-        out = []
-        for run in reversed(list_runs(self.runs_root)):
+        """(model path, label) of the newest models: those saved with w (remembered in RECENT under the runs
+        directory, wherever they were saved) and the runs that saved one, search trials included."""
+        found = []  # (time, path, label)
+        for path in self.saved_models():
+            try:
+                when = path.stat().st_mtime
+            except OSError:
+                continue
+            found.append((when, path, f"{short_path(path, self.runs_root)}   saved with w{self.test_label(path)}"))
+        for run in list_runs(self.runs_root):
             if run.model_path is None:
                 continue
             label = run.name + (f"   test {pct(run.test_acc)}" if run.test_acc is not None else "")
-            out.append((run.model_path, label + ("   (damaged)" if run.damaged else "")))
-            if len(out) == limit:
-                break
-        return out
+            started = run.started.timestamp() if run.started else 0.0
+            found.append((started, run.model_path, label + ("   (damaged)" if run.damaged else "")))
+        found.sort(key=lambda f: f[0], reverse=True)
+        return [(path, label) for _, path, label in found[:limit]]
+
+    @staticmethod
+    def test_label(path: Path) -> str:
+        """`   test 97.12%` from the model's .json mirror, when it says."""
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+            test = number(meta["metrics"]["test_accuracy"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return ""
+        return f"   test {pct(test)}" if test is not None else ""
+
+    def saved_models(self) -> list[Path]:
+        """The files saved with w that are still there, newest first (the list is a small JSON file)."""
+        try:
+            listed = json.loads((self.runs_root / RECENT).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        paths = [Path(p) for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+        return [p for p in paths if p.is_file()]
+
+    def remember(self, path: Path) -> None:
+        """Add a file saved with w to the recent list (a failure to write it is not worth a message)."""
+        path = Path(path).resolve()
+        paths = [str(path)] + [str(p) for p in self.saved_models() if p.resolve() != path]
+        try:
+            self.runs_root.mkdir(parents=True, exist_ok=True)
+            models.atomic_write(self.runs_root / RECENT, (json.dumps(paths[:50], indent=1) + "\n").encode())
+        except OSError:
+            pass
+
+    def default_save_path(self) -> Path:
+        """Where w offers to save: the runs directory's `saved` folder, named by architecture and time."""
+        spec = self.model.spec if self.model is not None else (self.run_config or self.config).spec()
+        return self.runs_root / SAVED / f"{spec}-{time.strftime('%Y%m%d-%H%M%S')}.npz"
 
     def explore_ready(self) -> bool:
         """A trained or opened model and its data are in hand, and nothing is training. The explore screens
