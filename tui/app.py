@@ -250,54 +250,54 @@ class NNTuiApp(App):
         """Why the dashboard key for `action` cannot work now, in one line; None when it can."""
         s = self.session
         state, loaded = s.state, s.splits is not None
-        loading = ("the data is still loading: a moment" if state is State.LOADING
-                   else "no data to train on (see the error)")
-        busy = "a run is training: s stops it (or let it end) first"
-        no_model = "no model yet: press t to train or o to open one"
+        # each fits one line of a notice at 80 columns (37 characters)
+        loading = "the data is still loading" if state is State.LOADING else "no data to train on: see the error"
+        busy = "a run is training: s stops it"
+        no_model = "no model yet: t trains, o opens one"
         if action in ("pause", "resume"):
             if s.state is State.STOPPING:
-                return "stopping: the run ends after this batch"
-            return None if s.state.running else "nothing is training: press t to train"
+                return "stopping: it ends after this batch"
+            return None if s.state.running else "nothing is training: t trains"
         if action == "train":
             return (None if state.ready and loaded else busy if state.busy else loading)
         if action == "stop":
             return None if state.running else ("already stopping" if state is State.STOPPING
-                                               else "nothing is training to stop: press t to train")
+                                               else "nothing is training: t trains")
         if action == "edit":
             return None if state is not State.LOADING or loaded else loading
         if action == "new_run":
             return None if state in (State.FINISHED, State.MODEL) else busy if state.busy else (
-                "the dashboard is clear already: press t to train")
+                "the dashboard is clear: t trains")
         if action == "save":
             if s.model is not None or (state.running and s.best_file() is not None):
                 return None
-            return "no epoch has ended yet: nothing to save" if state.busy else no_model
+            return "no epoch ended yet: nothing to save" if state.busy else no_model
         if action == "open":
             return None if state.ready and loaded else busy if state.busy else loading
         if action == "digits":
             return None if loaded else loading
         if action == "mistakes":
             return None if self.query_one(DigitsPanel).proba is not None else (
-                "no predictions yet: press t to train or o to open a model")
+                "no predictions yet: t trains, o opens")
         if action == "next_view":
-            return None if not self.wide else "every panel is on screen at this size (v is for smaller windows)"
+            return None if not self.wide else "every panel is on screen already"
         if action == "focus_confusion":
             return None if self.query_one(ConfusionPanel).matrix is not None else (
-                "no confusion matrix yet: press t to train or o to open a model")
+                "no confusion matrix yet: t trains")
         if action in ("fork", "fork_best"):
             if s.search.running:
-                return "a search is running: fork one of its trials from the runs screen (r) once it ends"
+                return "a search is running: no fork now"
             if state is State.STOPPING:
-                return "the run is stopping: fork it once it has ended"
-            return None if s.run_dir is not None else "nothing to fork yet: press t to train a run"
+                return "the run is stopping: fork after it"
+            return None if s.run_dir is not None else "nothing to fork yet: t trains a run"
         if action == "undo":
             if s.search.running or state is State.STOPPING:
-                return "nothing to undo while a search runs or a run stops"
-            return None if s.changes else "no live change to undo (e changes lr, l2, momentum or batch mid-run)"
+                return "nothing to undo now"
+            return None if s.changes else "no live change to undo (e makes one)"
         if action in EXPLORE:
             if s.explore_ready():
                 return None
-            return "training: wait for the run to end (or s stops it) to look at its model" if state.busy else no_model
+            return "training: wait for it to end (or s)" if state.busy else no_model
         return None
 
     async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:

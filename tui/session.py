@@ -756,7 +756,8 @@ class Session:
                 when = path.stat().st_mtime
             except OSError:
                 continue
-            found.append((when, path, f"{short_path(path, self.runs_root)}   saved with w{self.test_label(path)}"))
+            shown = str(path.relative_to(self.runs_root)) if path.is_relative_to(self.runs_root) else short_path(path)
+            found.append((when, path, f"{shown}{self.test_label(path)}   (saved with w)"))
         for run in list_runs(self.runs_root):
             if run.model_path is None:
                 continue

@@ -24,14 +24,14 @@ async def settle(pilot) -> None:
 
 
 @pytest.mark.parametrize("key, why", [
-    ("g", "no model yet: press t to train or o to open one"),
-    ("i", "no model yet: press t to train or o to open one"),
-    ("k", "no model yet: press t to train or o to open one"),
-    ("b", "no model yet: press t to train or o to open one"),
-    ("w", "no model yet: press t to train or o to open one"),
-    ("s", "nothing is training to stop"),
+    ("g", "no model yet: t trains, o opens one"),
+    ("i", "no model yet: t trains, o opens one"),
+    ("k", "no model yet: t trains, o opens one"),
+    ("b", "no model yet: t trains, o opens one"),
+    ("w", "no model yet: t trains, o opens one"),
+    ("s", "nothing is training: t trains"),
     ("space", "nothing is training"),
-    ("n", "the dashboard is clear already"),
+    ("n", "the dashboard is clear"),
     ("f", "nothing to fork yet"),
     ("u", "no live change to undo"),
     ("m", "no predictions yet"),
@@ -45,7 +45,7 @@ async def test_a_key_that_needs_a_model_or_a_run_says_why(app_factory, ui, key, 
         await pilot.pause()
         notes = ui.notes(app)
         assert len(notes) == 1 and why in notes[0], notes
-        assert "\n" not in notes[0]
+        assert "\n" not in notes[0] and len(notes[0]) <= 37  # one line of a notice at 80 columns
         assert app.screen is app.screen_stack[0]  # nothing opened
 
 

@@ -66,6 +66,10 @@ class OpenScreen(ModalScreen[Path | None]):
                 yield Static("No saved models yet.", classes="dim")
             yield Static("Tab moves between the path and the list; escape cancels.", classes="dim")
 
+    def on_mount(self) -> None:
+        if self.recent:  # tab then enter opens the newest (nothing was highlighted: enter did nothing)
+            self.query_one(OptionList).highlighted = 0
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if not text:
