@@ -669,6 +669,9 @@ class Session:
                 st.last = {k: last[k] for k in ("epoch", "train_loss", "train_acc", "dev_loss", "dev_acc")}
             if st.best_epoch:
                 st.bad_epochs = max(0, last["epoch"] - st.best_epoch)
+        if number(summary.get("best_epoch")) == st.best_epoch:  # the run that ended with this model
+            st.elapsed = number(summary.get("seconds")) or 0.0
+            st.samples_per_sec = number(summary.get("samples_per_sec")) or 0.0
         st.reason = str(summary.get("stop_reason") or "")
         st.stop = str(summary.get("stop") or "")
         if not history:
