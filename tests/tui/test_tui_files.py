@@ -48,7 +48,8 @@ async def test_w_saves_the_model_where_typed(app_factory, tmp_path, ui):
     assert 0 < meta["metrics"]["test_accuracy"] <= 1
 
 
-async def test_w_during_a_run_saves_the_best_epoch_so_far(app_factory, slow, tmp_path, ui):
+async def test_w_during_a_run_saves_the_best_epoch_so_far(app_factory, controls, slow_control, tmp_path, ui):
+    controls.cls = slow_control(0.1)  # 1.6 s an epoch: the first one is still going when t's press returns
     app = app_factory(epochs=50)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
