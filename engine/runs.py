@@ -448,11 +448,16 @@ def _subdirs(path: Path) -> list[Path]:
         return []
 
 
+NOT_RUNS = ("saved", "screenshots")  # folders of the runs directory that the app fills (w, p): never runs
+
+
 def list_runs(root: Path | str | None = None) -> list[RunInfo]:
     """Every run under the runs directory (search trials included), oldest first; damaged ones too."""
     root = Path(root) if root else runs_dir()
     runs = []
     for child in _subdirs(root):
+        if child.name in NOT_RUNS:
+            continue
         if is_search_dir(child):
             runs.extend(read_run(trial, root, search=child.name) for trial in _subdirs(child))
         else:

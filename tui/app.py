@@ -14,13 +14,14 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+from textual.widgets._toast import ToastRack  # where the notices are drawn
 from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from engine import Control, EpochEnded, Evaluation, TrainConfig
 
 from . import layout
-from .keys import KEYS
+from .keys import KEYS, KeysFooter
 from .layout import VIEWS
 from .messages import DataLoaded, EngineEvent
 from .screens.draw import DrawScreen
@@ -33,7 +34,7 @@ from .screens.inside_conv import ConvInsideScreen
 from .screens.mistakes import MistakesScreen
 from .screens.robustness import RobustnessScreen
 from .screens.runs import RunsScreen
-from .session import Loader, Session, State, load_splits
+from .session import SCREENSHOTS, Loader, Session, State, load_splits, short_path
 from .text import count
 from .widgets.charts import MetricChart
 from .widgets.confusion import ConfusionPanel
@@ -49,13 +50,15 @@ class NNTuiApp(App):
     """Live training dashboard. Build it with `make_app` (the CLI and the tests both do)."""
 
     CSS_PATH = Path(__file__).parent / "app.tcss"  # absolute, so subclasses elsewhere find it
+    # notices stay small: one line of text (and a title), no blank rows, so they cover little of the panels
+    CSS = "Toast { padding: 0 1; margin-top: 0; max-width: 50%; }"
     TITLE = "nn-tui"
     AUTO_FOCUS = None  # keys go to the app; `c` focuses the confusion matrix
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = KEYS
 
     view = reactive(0)
-    screenshot_dir: Path | None = None  # where p saves pictures (default: the working directory)
+    screenshot_dir: Path | None = None  # where p saves pictures (default: the runs directory's screenshots/)
 
     def __init__(self, config: TrainConfig, loader: Loader = load_splits, runs_root: Path | None = None,
                  model_path: Path | None = None, redraw_every: float = 0.5, chart_every: float = 1.0,
@@ -85,7 +88,7 @@ class NNTuiApp(App):
                 yield SettingsPanel(id="settings")
             with Vertical(id="health-box", classes="box view"):
                 yield HealthPanel(id="health")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.apply_layout(self.size.width, self.size.height)
@@ -180,6 +183,8 @@ class NNTuiApp(App):
                 acc.add_epoch(h["epoch"], h["train_acc"], h["dev_acc"])
             except (KeyError, TypeError):
                 continue
+        for chart in self.query(MetricChart):  # an opened model's best epoch: the one its file holds
+            chart.best_at = self.session.status.best_epoch or None
         self.redraw_charts()
 
     def show_mark(self, x: float, label: str) -> None:
@@ -206,9 +211,16 @@ class NNTuiApp(App):
         title = Text("nn-tui", style="bold")
         if s.splits is not None:
             title.append(f" · {s.splits.name} {'/'.join(count(len(d)) for _, d in s.splits.items())}", style="cyan")
-        cfg = s.run_config if s.state.running and s.run_config else s.config
+        cfg = s.shown_config()
         spec = s.model.spec if s.state is State.MODEL and s.model else cfg.spec()
-        title.append(f" · {spec} {spec.activation} · {cfg.optimizer} lr {cfg.lr:g} · batch {cfg.batch_size}")
+        pending = s.pending if s.state.busy else {}  # a live change the loop takes at its next batch
+        lr, batch = pending.get("lr", cfg.lr), pending.get("batch_size", cfg.batch_size)
+        title.append(f" · {spec} {spec.activation} · {cfg.optimizer} ")
+        title.append(f"lr {lr:g}", style="yellow" if "lr" in pending else "")
+        title.append(" · ")
+        title.append(f"batch {batch}", style="yellow" if "batch_size" in pending else "")
+        if pending:
+            title.append(" (next batch)", style="yellow")
         self.query_one("#title", Static).update(title)
 
     def show_status(self) -> None:
@@ -224,28 +236,81 @@ class NNTuiApp(App):
     # -- keys --------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        """Whether a dashboard key works now: the footer shows only those; the others say why when pressed."""
+        s = self.session
+        if action == "pause":
+            return s.state is State.TRAINING
+        if action == "resume":
+            return s.state is State.PAUSED
+        if action == "leave_cells":
+            return isinstance(self.screen.focused, ConfusionPanel)
+        return self.why_not(action) is None
+
+    def why_not(self, action: str) -> str | None:
+        """Why the dashboard key for `action` cannot work now, in one line; None when it can."""
         s = self.session
         state, loaded = s.state, s.splits is not None
-        rules = {
-            "train": state.ready and loaded,
-            "pause": state is State.TRAINING,
-            "resume": state is State.PAUSED,
-            "stop": state.running,
-            "edit": state is not State.LOADING or loaded,
-            "new_run": state in (State.FINISHED, State.MODEL),
-            "save": s.model is not None or (state.running and s.best_file() is not None),
-            "open": state.ready and loaded,
-            "digits": loaded,
-            "mistakes": loaded,
-            "next_view": not self.wide,
-            **dict.fromkeys(("fork", "fork_best"), s.run_dir is not None and not s.search.running
-                            and state is not State.STOPPING),
-            "undo": bool(s.changes) and not s.search.running and state is not State.STOPPING,
-            **dict.fromkeys(EXPLORE, s.explore_ready()),
-        }
-        if action not in rules:
-            return True
-        return rules[action] or False  # hidden when it makes no sense now: the footer stays short
+        # each fits one line of a notice at 80 columns (37 characters)
+        loading = "the data is still loading" if state is State.LOADING else "no data to train on: see the error"
+        busy = "a run is training: s stops it"
+        no_model = "no model yet: t trains, o opens one"
+        if action in ("pause", "resume"):
+            if s.state is State.STOPPING:
+                return "stopping: it ends after this batch"
+            return None if s.state.running else "nothing is training: t trains"
+        if action == "train":
+            return (None if state.ready and loaded else busy if state.busy else loading)
+        if action == "stop":
+            return None if state.running else ("already stopping" if state is State.STOPPING
+                                               else "nothing is training: t trains")
+        if action == "edit":
+            return None if state is not State.LOADING or loaded else loading
+        if action == "new_run":
+            return None if state in (State.FINISHED, State.MODEL) else busy if state.busy else (
+                "the dashboard is clear: t trains")
+        if action == "save":
+            if s.model is not None or (state.running and s.best_file() is not None):
+                return None
+            return "no epoch ended yet: nothing to save" if state.busy else no_model
+        if action == "open":
+            return None if state.ready and loaded else busy if state.busy else loading
+        if action == "digits":
+            return None if loaded else loading
+        if action == "mistakes":
+            return None if self.query_one(DigitsPanel).proba is not None else (
+                "no predictions yet: t trains, o opens")
+        if action == "next_view":
+            return None if not self.wide else "every panel is on screen already"
+        if action == "focus_confusion":
+            return None if self.query_one(ConfusionPanel).matrix is not None else (
+                "no confusion matrix yet: t trains")
+        if action in ("fork", "fork_best"):
+            if s.search.running:
+                return "a search is running: no fork now"
+            if state is State.STOPPING:
+                return "the run is stopping: fork after it"
+            return None if s.run_dir is not None else "nothing to fork yet: t trains a run"
+        if action == "undo":
+            if s.search.running or state is State.STOPPING:
+                return "nothing to undo now"
+            return None if s.changes else "no live change to undo (e makes one)"
+        if action in EXPLORE:
+            if s.explore_ready():
+                return None
+            return "training: wait for it to end (or s)" if state.busy else no_model
+        return None
+
+    async def run_action(self, action, default_namespace=None, namespaces=None) -> bool:
+        """A dashboard key that cannot work now says why in one line (a notice), never nothing."""
+        if isinstance(action, str) and default_namespace in (None, self) and action.isidentifier():
+            why = None if self.check_action(action, ()) else self.why_not(action)
+            if why:
+                self.notify(why, severity="warning", timeout=3)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
+
+    def action_leave_cells(self) -> None:
+        self.screen.set_focus(None)
 
     def action_train(self) -> None:
         self.session.start()
@@ -267,13 +332,11 @@ class NNTuiApp(App):
         self.push_screen(EditScreen(self.session.editable(), self.session.state.running), self.session.edit)
 
     def action_save(self) -> None:
-        s = self.session
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        spec = s.model.spec if s.model is not None else (s.run_config or s.config).spec()
-        self.push_screen(SaveScreen(Path.cwd() / f"nn-tui-{spec}-{stamp}.npz"), s.save)
+        self.push_screen(SaveScreen(self.session.default_save_path()), self.session.save)
 
     def action_open(self) -> None:
-        self.push_screen(OpenScreen(self.session.recent_models()), lambda path: path and self.session.open(path))
+        """The dialog opens the model itself: a bad path keeps it open, with the reason under the path."""
+        self.push_screen(OpenScreen(self.session.recent_models(), self.session.try_open))
 
     def action_digits(self) -> None:
         self.query_one(DigitsPanel).next_page()
@@ -336,16 +399,29 @@ class NNTuiApp(App):
         self.push_screen(RunsScreen())
 
     def action_screenshot(self) -> None:
+        """An SVG of the screen in the runs directory's `screenshots` folder, taken without the notices on it."""
         name = type(self.screen).__name__.removesuffix("Screen").lower() or "dashboard"
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        folder = Path(self.screenshot_dir or Path.cwd())
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = self.save_screenshot(f"nn-tui-{name}-{stamp}.svg", str(folder))
-        except OSError as e:
-            self.notify(f"Cannot save a screenshot in {folder}: {e.strerror or e}", severity="error")
-            return
-        self.notify(f"Screenshot saved: {Path(path).resolve()}", title="Picture", timeout=8)
+        folder = Path(self.screenshot_dir or self.session.runs_root / SCREENSHOTS)
+        racks = list(self.screen.query(ToastRack))
+        for rack in racks:
+            rack.display = False
+        self.screen.refresh(layout=True)  # the picture is taken after the screen is laid out without them
+
+        def take() -> None:
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                path = self.save_screenshot(f"{name}-{stamp}.svg", str(folder))
+            except OSError as e:
+                self.notify(f"Cannot save a screenshot in {short_path(folder, self.session.runs_root)}: "
+                            f"{e.strerror or e}", severity="error")
+                return
+            finally:
+                for rack in racks:
+                    rack.display = True
+            self.notify(f"Saved {short_path(path, self.session.runs_root)}", title="Screenshot", timeout=4)
+
+        self.call_after_refresh(take)
 
     def explore(self, make) -> None:
         """Open make(model, splits), an explore screen on the model in hand (modal: no run starts while it is up)."""

@@ -11,6 +11,7 @@ tests), see `Host`: run a worker, post a message, notify, and draw what changed.
 """
 from __future__ import annotations
 
+import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -39,12 +40,14 @@ from engine import (
 from engine.health import alerts
 from engine.runs import (
     FIXED_IN_FORK,
+    NOT_RUNS,
     Fork,
     RunError,
     fork_point,
     list_runs,
     load_history,
     model_meta,
+    read_history,
     read_run,
     runs_dir,
     train_run,
@@ -63,11 +66,13 @@ from engine.search import (
 )
 
 from .messages import DataLoaded, EngineEvent
-from .text import change_text, changes_text, pct, settings_text
+from .text import change_text, changes_text, pct, settings_text, show_value
 
 Loader = Callable[[TrainConfig], data.Splits]
 SEARCH_EVENTS = (SearchStarted, TrialStarted, TrialReported, TrialFinished, WinnerChosen, SearchFinished)
 OWN_META = ("format", "version", "spec", "sha256")  # models.save writes these itself
+SAVED, SCREENSHOTS = NOT_RUNS  # folders of the runs directory: models saved with w, pictures taken with p
+RECENT = "recent-models.json"  # in the runs directory: the files saved with w, newest first
 
 
 class State(str, Enum):
@@ -164,6 +169,25 @@ class Host(Protocol):
     def show_health(self, record: dict | None, alerts: list) -> None: ...
 
 
+def number(value) -> float | None:
+    """`value` when it is a real number (not a bool), else None: metadata read from files is checked."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def short_path(path: Path | str, root: Path | None = None, room: int = 48) -> str:
+    """A path short enough for a one-line notice: under the runs directory as `runs/...` (the folder's own
+    name), under the home directory as `~/...`; one still longer than `room` keeps its last two parts."""
+    path = Path(path)
+    text = str(path)
+    for base, shown in ((root, Path(root.name) if root else None), (Path.home(), Path("~"))):
+        if base is not None and path.is_relative_to(base):
+            text = str(shown / path.relative_to(base))
+            break
+    if len(text) > room and len(path.parts) > 2:
+        text = str(Path("…", *path.parts[-2:]))
+    return text
+
+
 def load_splits(cfg: TrainConfig) -> data.Splits:
     splits = data.load(cfg.data, cfg.dev_size, cfg.seed)
     for _, d in splits.items():
@@ -204,6 +228,7 @@ class Session:
         self.changes: list[dict] = []  # its live changes {epoch, batch, field, old, new}, inherited ones too
         self.alerts: list = []  # engine.health alerts over `history`
         self.n_train, self.batches = 0, 1  # for placing marks: training digits, batches per epoch
+        self.pending: dict = {}  # live changes sent to the running run, not taken by its loop yet
 
     def new_status(self, cfg: TrainConfig, running: bool = False, note: str = "") -> RunStatus:
         return RunStatus(epochs=cfg.epochs if running else 0, lr=cfg.lr if running else 0.0, monitor=cfg.monitor,
@@ -252,7 +277,7 @@ class Session:
         self.run_config = cfg
         self.model, self.model_meta, self.model_path = None, {}, None
         self.run_dir, self.summary = None, None
-        self.history, self.changes, self.alerts = [], [], []
+        self.history, self.changes, self.alerts, self.pending = [], [], [], {}
         self.clear_board(cfg)
         self.host.show_health(None, [])
         self.state = State.TRAINING
@@ -421,6 +446,8 @@ class Session:
                 self.host.show_health(self.history[-1], self.alerts)
         elif isinstance(event, SettingsChanged):
             self.run_config = self.run_config.replace(**event.changes)
+            for k in event.changes:
+                self.pending.pop(k, None)
             entries = event.entries()
             self.changes.extend(entries)
             self.host.show_mark(event.epoch - 1 + event.batch / max(self.batches, 1), changes_text(entries, None))
@@ -593,24 +620,88 @@ class Session:
 
     def open(self, path: Path) -> bool:
         """Open a saved model to view its predictions on the dev digits; refusals are notifications."""
+        problem = self.try_open(path)
+        if problem:
+            self.host.notify(problem, title="Cannot open model", severity="error", timeout=8)
+        return problem is None
+
+    def try_open(self, path: Path) -> str | None:
+        """Open a saved model with its own history (its run's metrics.jsonl), best epoch, settings and test
+        accuracy; None when opened, else the one-line reason it was refused (nothing changes then)."""
         path = Path(path)
+        if self.state.busy:
+            return "a run is training: stop it (s) or let it end before opening a model"
+        if self.splits is None:
+            return "the data is still loading"
         try:
             model, meta = models.load(path)
         except data.UserError as e:  # a bad file, a special file, tampered metadata: one line
-            self.host.notify(str(e), title="Cannot open model", severity="error", timeout=8)
-            return False
+            return str(e)
         if model.spec.inputs != self.splits.dev.x.shape[1]:
-            self.host.notify(f"{path}: the model takes {model.spec.inputs} inputs, the digits have "
-                             f"{self.splits.dev.x.shape[1]}", severity="error")
-            return False
-        self.model, self.model_meta, self.model_path = model, meta, path
+            return f"{path}: the model takes {model.spec.inputs} inputs, the digits have {self.splits.dev.x.shape[1]}"
+        run = self.model_run(path, meta)
+        history, problem = read_history(run / "metrics.jsonl") if run else ([], None)
+        summary = read_run(run).summary if run else {}
+        cfg = self.model_config(meta)
+        self.run_config, self.summary = None, summary or None
+        self.history, self.changes, self.alerts = history, [], []
+        self.clear_board(cfg)  # the previous run's charts, matrix and digits go
+        self.host.show_health(None, [])
+        self.model, self.model_meta, self.model_path, self.run_dir = model, meta, path, run
         ev = self.refresh_predictions()
         self.state = State.MODEL
-        self.status = self.new_status(self.config,
-                                      note=f"viewing {path} ({model.spec}): dev accuracy {pct(ev.accuracy)}")
+        self.status = st = self.new_status(cfg, note=f"viewing {short_path(path, self.runs_root)} ({model.spec}): "
+                                                     f"dev accuracy {pct(ev.accuracy)}")
+        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+        st.best_epoch = int(number(metrics.get("best_epoch")) or number(metrics.get("epoch"))
+                            or number(summary.get("best_epoch")) or 0)
+        key = "dev_acc" if cfg.monitor == "dev_acc" else "dev_loss"
+        st.best = number(metrics.get("dev_accuracy" if key == "dev_acc" else "dev_loss"))
+        at_best = [h for h in history if h["epoch"] == st.best_epoch]
+        if st.best is None and at_best:
+            st.best = number(at_best[0].get(key))
+        st.test = number(metrics.get("test_accuracy"))  # measured once, on the test split, when its run ended
+        if st.test is None and number(summary.get("best_epoch")) == st.best_epoch:  # the run's test: this model
+            st.test = number(summary.get("test_accuracy"))
+        if history:
+            last = history[-1]
+            if all(isinstance(last.get(k), (int, float)) for k in ("train_loss", "train_acc", "dev_loss", "dev_acc")):
+                st.last = {k: last[k] for k in ("epoch", "train_loss", "train_acc", "dev_loss", "dev_acc")}
+            if st.best_epoch:
+                st.bad_epochs = max(0, last["epoch"] - st.best_epoch)
+        if number(summary.get("best_epoch")) == st.best_epoch:  # the run that ended with this model
+            st.elapsed = number(summary.get("seconds")) or 0.0
+            st.samples_per_sec = number(summary.get("samples_per_sec")) or 0.0
+        st.reason = str(summary.get("stop_reason") or "")
+        st.stop = str(summary.get("stop") or "")
+        if not history:
+            st.note += "; no training history" + ("" if problem and run else " (no metrics.jsonl beside it)")
+        self.host.show_history(history)
         self.host.show_state()
-        self.host.notify(f"Opened {path.name}: dev accuracy {pct(ev.accuracy)}")
-        return True
+        if problem and problem != "no metrics.jsonl":  # damaged lines are skipped, never a traceback
+            self.host.notify(f"{problem}: skipped" + ("; the other epochs are shown" if history else ""),
+                             title="History", severity="warning", timeout=6)
+        self.host.notify(f"Opened {path.name}: dev accuracy {pct(ev.accuracy)}"
+                         + ("" if history else "; no history"), timeout=4)
+        return None
+
+    @staticmethod
+    def model_run(path: Path, meta: dict) -> Path | None:
+        """The run directory a model file belongs to: its own folder when metrics.jsonl sits beside it, else
+        the run its metadata names (a copy saved with w), when that is still there."""
+        if (path.parent / "metrics.jsonl").exists():
+            return path.parent
+        named = meta.get("run_dir")
+        if isinstance(named, str) and named and (Path(named) / "metrics.jsonl").exists():
+            return Path(named)
+        return None
+
+    def model_config(self, meta: dict) -> TrainConfig:
+        """The settings the model was trained with (its metadata), else the next run's."""
+        try:
+            return TrainConfig.from_dict(meta["config"])
+        except (KeyError, TypeError, ValueError):
+            return self.config
 
     def show_run(self, run_dir: Path, model_path: Path | None = None) -> bool:
         """Open a run's model in the dashboard, with its loss and accuracy history in the charts."""
@@ -627,8 +718,9 @@ class Session:
             return False
         if not self.open(model_path):
             return False
-        self.host.show_history(load_history(run_dir))
-        self.run_dir = Path(run_dir)
+        if self.run_dir != Path(run_dir):  # a search winner's copy: its trial's history
+            self.run_dir, self.history = Path(run_dir), load_history(run_dir)
+            self.host.show_history(self.history)
         return True
 
     def best_file(self) -> Path | None:
@@ -654,20 +746,63 @@ class Session:
         except (OSError, ValueError, models.CheckpointError) as e:
             self.host.notify(f"Cannot save: {e}", severity="error")
             return None
-        self.host.notify(f"Saved {saved}")
+        self.remember(saved)
+        self.host.notify(f"Saved {short_path(saved, self.runs_root)}", timeout=4)
         return saved
 
     def recent_models(self, limit: int = 20) -> list[tuple[Path, str]]:
-        """(model path, label) of the newest runs that saved a model, search trials included."""
-        out = []
-        for run in reversed(list_runs(self.runs_root)):
+        """(model path, label) of the newest models: those saved with w (remembered in RECENT under the runs
+        directory, wherever they were saved) and the runs that saved one, search trials included."""
+        found = []  # (time, path, label)
+        for path in self.saved_models():
+            try:
+                when = path.stat().st_mtime
+            except OSError:
+                continue
+            shown = str(path.relative_to(self.runs_root)) if path.is_relative_to(self.runs_root) else short_path(path)
+            found.append((when, path, f"{shown}{self.test_label(path)}   (saved with w)"))
+        for run in list_runs(self.runs_root):
             if run.model_path is None:
                 continue
             label = run.name + (f"   test {pct(run.test_acc)}" if run.test_acc is not None else "")
-            out.append((run.model_path, label + ("   (damaged)" if run.damaged else "")))
-            if len(out) == limit:
-                break
-        return out
+            started = run.started.timestamp() if run.started else 0.0
+            found.append((started, run.model_path, label + ("   (damaged)" if run.damaged else "")))
+        found.sort(key=lambda f: f[0], reverse=True)
+        return [(path, label) for _, path, label in found[:limit]]
+
+    @staticmethod
+    def test_label(path: Path) -> str:
+        """`   test 97.12%` from the model's .json mirror, when it says."""
+        try:
+            meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+            test = number(meta["metrics"]["test_accuracy"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return ""
+        return f"   test {pct(test)}" if test is not None else ""
+
+    def saved_models(self) -> list[Path]:
+        """The files saved with w that are still there, newest first (the list is a small JSON file)."""
+        try:
+            listed = json.loads((self.runs_root / RECENT).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        paths = [Path(p) for p in listed if isinstance(p, str)] if isinstance(listed, list) else []
+        return [p for p in paths if p.is_file()]
+
+    def remember(self, path: Path) -> None:
+        """Add a file saved with w to the recent list (a failure to write it is not worth a message)."""
+        path = Path(path).resolve()
+        paths = [str(path)] + [str(p) for p in self.saved_models() if p.resolve() != path]
+        try:
+            self.runs_root.mkdir(parents=True, exist_ok=True)
+            models.atomic_write(self.runs_root / RECENT, (json.dumps(paths[:50], indent=1) + "\n").encode())
+        except OSError:
+            pass
+
+    def default_save_path(self) -> Path:
+        """Where w offers to save: the runs directory's `saved` folder, named by architecture and time."""
+        spec = self.model.spec if self.model is not None else (self.run_config or self.config).spec()
+        return self.runs_root / SAVED / f"{spec}-{time.strftime('%Y%m%d-%H%M%S')}.npz"
 
     def explore_ready(self) -> bool:
         """A trained or opened model and its data are in hand, and nothing is training. The explore screens
@@ -687,6 +822,15 @@ class Session:
             self.load(self.config)
         self.host.show_state()
 
+    def shown_config(self) -> TrainConfig:
+        """The settings the dashboard describes: the running run's (with its live changes), an opened model's
+        own, else the next run's."""
+        if self.state.busy and self.run_config is not None:
+            return self.run_config
+        if self.state is State.MODEL and self.model_meta:
+            return self.model_config(self.model_meta)
+        return self.config
+
     def editable(self) -> TrainConfig:
         """The settings the editor starts from: the next run's, with the running run's live values."""
         if not self.state.running:
@@ -694,17 +838,29 @@ class Session:
         return self.config.replace(**{k: getattr(self.run_config, k) for k in LIVE})
 
     def edit(self, changes: dict | None) -> None:
-        """The editor's changes: live ones reach a running run at its next batch, the rest the next run."""
+        """The editor's changes: live ones reach a running run at its next batch, the rest the next run.
+        One line says what changed and when it applies."""
         if not changes:
             return
         running = self.state.running
+        before = self.editable()
         live = {k: v for k, v in changes.items() if k in LIVE}
         later = {k: v for k, v in changes.items() if k not in LIVE}
         self.config = self.config.replace(**changes)
+
+        def said(names) -> str:
+            return ", ".join(f"{k.replace('_', ' ')} {show_value(getattr(before, k))} → {show_value(changes[k])}"
+                             for k in names)
+
         if running and live:
             self.control.change(**live)
-        if running and later:
-            self.host.notify(f"{', '.join(later)}: will apply to the next run", severity="warning")
-        elif not running and data_key(self.config) != self.splits_key and self.state is not State.LOADING:
-            self.load(self.config)
+            self.pending.update(live)  # the header shows them until the loop takes them
+        if running:
+            parts = ([f"{said(live)} at the next batch"] if live else []) + (
+                [f"{said(later)}: will apply to the next run"] if later else [])
+            self.host.notify("; ".join(parts), title="Applied", severity="warning" if later else "information")
+        else:
+            self.host.notify(f"{said(changes)}: for the next run", title="Applied")
+            if data_key(self.config) != self.splits_key and self.state is not State.LOADING:
+                self.load(self.config)
         self.host.show_state()

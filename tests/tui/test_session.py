@@ -157,7 +157,7 @@ def test_pause_resume_stop_and_edit(make):
     session.edit({"lr": 0.05, "epochs": 9})  # lr reaches the run, epochs waits for the next one
     assert session.config.lr == 0.05 and session.config.epochs == 9 and session.run_config.epochs == 2
     assert session.control.take_changes() == {"lr": 0.05}
-    assert any("epochs: will apply to the next run" in text for text, _ in host.notes)
+    assert any("epochs 2 → 9: will apply to the next run" in text for text, _ in host.notes)
     assert session.editable().lr == 0.1  # the running run's own value until the loop takes the change
     session.resume()
     assert session.state is State.TRAINING

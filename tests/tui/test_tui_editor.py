@@ -68,13 +68,16 @@ async def test_editor_refuses_an_out_of_range_lr_and_applies_a_valid_one(app_fac
         assert error_text(ui, screen) == ""
         await pilot.press("enter")
         assert screen.values["lr"] == 0.05
-        assert screen.query_one(DataTable).has_focus and screen.current == NAMES[NAMES.index("lr") + 1]
+        # accepted, and said so; the cursor stays on the row just edited (it used to jump to the next one)
+        assert screen.query_one(DataTable).has_focus and screen.current == "lr"
+        assert error_text(ui, screen) == "lr 0.1 → 0.05 accepted; a applies, esc asks"
 
         await pilot.press("a")
         await pilot.pause()
         assert not isinstance(app.screen, EditScreen)
         assert app.session.config.lr == 0.05
         assert "lr 0.05" in str(app.query_one("#title").content)
+        assert ui.notes(app) == ["lr 0.1 → 0.05: for the next run"]  # what changed, in one line
 
 
 async def test_editor_escape_cancels(app_factory, ui):
@@ -86,12 +89,57 @@ async def test_editor_escape_cancels(app_factory, ui):
         await type_value(pilot, screen, "0.3")
         await pilot.press("escape")  # leaves the value being typed, back to the table
         assert screen.query_one(DataTable).has_focus and screen.values["lr"] == 0.1
+        await pilot.press("escape")  # nothing accepted: escape closes at once
+        await pilot.pause()
+        assert not isinstance(app.screen, EditScreen) and app.session.config.lr == 0.1
+
+
+async def test_enter_twice_edits_the_same_row_and_never_another(app_factory, ui):
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.loaded(pilot)
+        screen = await open_editor(pilot)
         await pilot.press("enter")
         await type_value(pilot, screen, "0.3")
-        await pilot.press("enter", "escape")  # accepted in the form, then the whole edit cancelled
+        await pilot.press("enter")  # accepted
+        await pilot.press("enter")  # edits lr again, not the next row
+        assert screen.validator.name == "lr" and screen.query_one(Input).value == "0.3"
+        await type_value(pilot, screen, "0.2")
+        await pilot.press("enter")
+        changed = {k: v for k, v in screen.values.items() if v != getattr(screen.config, k)}
+        assert changed == {"lr": 0.2}
+
+
+async def test_escape_with_accepted_edits_asks_apply_discard_or_keep_editing(app_factory, ui):
+    from tui.screens.editor import LeaveScreen
+
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.loaded(pilot)
+        screen = await open_editor(pilot)
+        await pilot.press("enter")
+        await type_value(pilot, screen, "0.3")
+        await pilot.press("enter", "escape")
         await pilot.pause()
-        assert not isinstance(app.screen, EditScreen)
-        assert app.session.config.lr == 0.1
+        assert isinstance(app.screen, LeaveScreen)
+        assert "Apply these changes? lr 0.3" in ui.text_of(app.screen.query_one("#leave-what"))
+        await pilot.press("escape")  # keep editing: the edit is still there
+        await pilot.pause()
+        assert app.screen is screen and screen.values["lr"] == 0.3
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("d")  # discard
+        await pilot.pause()
+        assert not isinstance(app.screen, (EditScreen, LeaveScreen)) and app.session.config.lr == 0.1
+        screen = await open_editor(pilot)
+        await pilot.press("enter")
+        await type_value(pilot, screen, "0.3")
+        await pilot.press("enter", "escape")
+        await pilot.pause()
+        await pilot.press("a")  # apply
+        await pilot.pause()
+        assert not isinstance(app.screen, (EditScreen, LeaveScreen)) and app.session.config.lr == 0.3
+        assert "lr 0.1 → 0.3: for the next run" in ui.shown(app)
 
 
 async def test_editor_cycles_choices_and_edits_the_architecture(app_factory, loader, ui):
@@ -140,11 +188,17 @@ async def test_changing_the_learning_rate_mid_run(app_factory, slow, runs_root, 
         assert not isinstance(app.screen, EditScreen)
         assert app.session.config.lr == 0.02
         assert app.session.run_config.lr == 0.1  # not yet: the loop takes it at its next batch
+        assert "lr 0.1 → 0.02 at the next batch" in ui.shown(app)
+        title = ui.text_of(app.query_one("#title"))  # the header shows it already, as pending
+        assert "lr 0.02" in title and "(next batch)" in title, title
 
         epoch = ui.completed(app)  # epochs ended before the change
         await pilot.press("space")
         await ui.wait_for(pilot, lambda: app.session.run_config.lr == 0.02, 5, "SettingsChanged to reach the app")
         assert f"lr 0.02 applied at epoch {epoch + 1}" in ui.shown(app)
+        await pilot.pause()
+        title = ui.text_of(app.query_one("#title"))
+        assert "lr 0.02" in title and "next batch" not in title, title
         await ui.epochs_done(pilot, epoch + 1)
         assert app.session.status.lr == 0.02
         assert "0.02" in ui.text_of(app.query_one("#side-status"))
@@ -167,7 +221,7 @@ async def test_a_setting_for_the_next_run_leaves_the_running_one_alone(app_facto
         await type_value(pilot, screen, "7")
         await pilot.press("enter", "a")
         await pilot.pause()
-        assert "epochs: will apply to the next run" in ui.shown(app, "warning")
+        assert "epochs 50 → 7: will apply to the next run" in ui.shown(app, "warning")
         assert app.session.config.epochs == 7 and app.session.run_config.epochs == 50
         await pilot.press("v", "v")  # the settings panel
         settings = ui.text_of(app.query_one(SettingsPanel))
@@ -195,3 +249,28 @@ async def test_keys_arriving_in_one_read_apply_in_order(app_factory, ui):
                 app.post_message(key)
             await pilot.pause()
             assert box.value == expected, chunk
+
+
+async def test_the_header_shows_the_live_lr_and_batch_size_after_a_change(app_factory, slow, ui):
+    app = app_factory(epochs=50)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ui.loaded(pilot)
+        await pilot.press("t")
+        await ui.epochs_done(pilot, 1)
+        screen = await open_editor(pilot)
+        await pilot.press("enter")
+        await type_value(pilot, screen, "0.02")
+        await pilot.press("enter")
+        await go_to(pilot, screen, "batch_size")
+        await pilot.press("enter")
+        await type_value(pilot, screen, "32")
+        await pilot.press("enter", "a")
+        await pilot.pause()
+        await ui.wait_for(pilot, lambda: app.session.run_config.lr == 0.02, 5, "SettingsChanged to reach the app")
+        await pilot.pause()
+        title = ui.text_of(app.query_one("#title"))
+        assert "lr 0.02" in title and "batch 32" in title, title
+        await pilot.press("s")
+        await ui.finished(pilot)
+        title = ui.text_of(app.query_one("#title"))
+        assert "lr 0.02" in title and "batch 32" in title, title

@@ -48,7 +48,8 @@ async def test_w_saves_the_model_where_typed(app_factory, tmp_path, ui):
     assert 0 < meta["metrics"]["test_accuracy"] <= 1
 
 
-async def test_w_during_a_run_saves_the_best_epoch_so_far(app_factory, slow, tmp_path, ui):
+async def test_w_during_a_run_saves_the_best_epoch_so_far(app_factory, controls, slow_control, tmp_path, ui):
+    controls.cls = slow_control(0.1)  # 1.6 s an epoch: the first one is still going when t's press returns
     app = app_factory(epochs=50)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
@@ -67,8 +68,8 @@ async def test_w_during_a_run_saves_the_best_epoch_so_far(app_factory, slow, tmp
     assert meta["metrics"]["epoch"] >= 1
 
 
-async def test_w_escape_saves_nothing(app_factory, tmp_path, monkeypatch, ui):
-    monkeypatch.chdir(tmp_path)  # where the default path points
+async def test_w_escape_saves_nothing(app_factory, runs_root, tmp_path, monkeypatch, ui):
+    monkeypatch.chdir(tmp_path)
     app = app_factory(epochs=1)
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.train_and_finish(pilot)
@@ -77,7 +78,65 @@ async def test_w_escape_saves_nothing(app_factory, tmp_path, monkeypatch, ui):
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, SaveScreen)
+    assert not list(tmp_path.glob("*.npz")) and not list(runs_root.rglob("saved/*.npz"))
+
+
+async def test_w_saves_under_the_runs_directory_by_default_and_o_lists_it(app_factory, runs_root, tmp_path,
+                                                                          monkeypatch, ui):
+    """The default place is the runs directory's saved/ folder, not the working directory; the notice says
+    where in a short path; the open dialog lists the saved file first (it used to list run folders only)."""
+    from engine.runs import list_runs
+
+    monkeypatch.chdir(tmp_path)
+    app = app_factory(epochs=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ui.train_and_finish(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        default = app.screen.query_one("#path", Input).value
+        assert default.startswith(str(runs_root / "saved") + "/") and default.endswith(".npz")
+        await pilot.press("enter")
+        await pilot.pause()
+        [saved] = (runs_root / "saved").glob("*.npz")
+        assert f"Saved runs/saved/{saved.name}" in ui.notes(app)
+        other = tmp_path / "elsewhere" / "mine.npz"
+        other.parent.mkdir()
+        await pilot.press("w")
+        await pilot.pause()
+        await type_path(pilot, other)
+        assert other.is_file()
+        await pilot.press("o")
+        await pilot.pause()
+        labels = [str(o.prompt) for o in app.screen.query_one(OptionList)._options]
+        assert "mine.npz" in labels[0] and "saved with w" in labels[0] and "test" in labels[0], labels
+        assert saved.name in labels[1] and app.session.run_dir.name in labels[2], labels
+        await pilot.press("tab")
+        await pilot.press("enter")  # the newest is highlighted already
+        await pilot.pause()
+        assert app.session.state == "model" and app.session.model_path == other.resolve()
     assert not list(tmp_path.glob("*.npz"))
+    assert [r.name for r in list_runs(runs_root)] == [app.session.run_dir.name]  # saved/ is no run
+
+
+async def test_p_saves_the_picture_under_the_runs_directory_without_the_notices(app_factory, runs_root,
+                                                                                 tmp_path, monkeypatch, ui):
+    monkeypatch.chdir(tmp_path)
+    app = app_factory(epochs=1)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:  # toasts drawn, as for a person
+        await ui.train_and_finish(pilot)
+        app.notify("Notice-not-in-the-picture")
+        await ui.wait_for(pilot, lambda: "Notice-not-in-the-picture" in app.export_screenshot(), 5, "the notice")
+        await pilot.press("p")
+        await ui.wait_for(pilot, lambda: list(runs_root.glob("screenshots/*.svg")), 5, "the picture")
+        await pilot.pause()
+        [picture] = runs_root.glob("screenshots/*.svg")
+        text = picture.read_text().replace("&#160;", " ")
+        assert "confusion" in text and "Notice-not-in-the-picture" not in text
+        note = ui.notes(app)[-1]
+        assert note == f"Saved runs/screenshots/{picture.name}" and len(note) < 60
+        await pilot.pause()
+        assert "Notice-not-in-the-picture" in app.export_screenshot()  # the notices are back on screen
+    assert not list(tmp_path.glob("*.svg"))
 
 
 async def test_w_to_an_unwritable_place_is_an_error_message(app_factory, tmp_path, ui):
@@ -145,7 +204,7 @@ async def test_o_with_no_runs_says_so(app_factory, ui):
         await pilot.pause()
         assert isinstance(app.screen, OpenScreen)
         assert not app.screen.query(OptionList)
-        assert "No saved runs yet." in [ui.text_of(s).strip() for s in app.screen.query(".dim")]
+        assert "No saved models yet." in [ui.text_of(s).strip() for s in app.screen.query(".dim")]
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, OpenScreen) and app.session.state == "idle"
@@ -159,16 +218,20 @@ async def test_o_refuses_a_bad_path_and_a_file_that_is_no_model(app_factory, tmp
     notes_json.write_text(json.dumps({"hello": 1}))
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
+        await pilot.press("o")
+        await pilot.pause()
         for bad, why in ((tmp_path / "missing.npz", "no such file"), (junk, "not an .npz model file"),
                          (notes_json, "not an .npz model file"), (tmp_path, "a directory, not a regular file")):
-            app.clear_notifications()
-            await pilot.press("o")
-            await pilot.pause()
             await type_path(pilot, bad)
-            assert not isinstance(app.screen, OpenScreen)
-            errors = ui.shown(app, "error")
-            assert str(bad) in errors and why in errors, f"for {bad}: {errors!r}"
+            # the dialog stays, with the path as typed and the reason under it, to correct and try again
+            assert isinstance(app.screen, OpenScreen)
+            assert app.screen.query_one("#path", Input).value == str(bad)
+            error = ui.text_of(app.screen.query_one("#open-error")).strip()
+            assert str(bad)[:20] in error and why in error, f"for {bad}: {error!r}"
             assert app.is_running and app.session.state == "idle" and app.session.model is None
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, OpenScreen) and not ui.shown(app, "error")
 
 
 async def test_w_after_o_keeps_the_opened_models_own_settings(app_factory, app_data, tmp_path, ui):

@@ -174,7 +174,7 @@ async def test_m_without_predictions_warns(app_factory, ui):
     async with app.run_test(size=(80, 24)) as pilot:
         await ui.loaded(pilot)
         await pilot.press("m")
-        assert "No predictions yet" in ui.shown(app, "warning")
+        assert "no predictions yet" in ui.shown(app, "warning")
         assert not app.query_one(DigitsPanel).mistakes_only
 
 

@@ -51,8 +51,9 @@ def allowed(name: str) -> str:
 class EditScreen(ModalScreen[dict | None]):
     """Dismisses with {setting: new value} for the changed settings, or None when cancelled.
 
-    Keys: arrows pick a setting, enter edits it (enter again accepts), left/right cycle a
-    choice, `a` applies everything, escape cancels (or leaves the value being typed).
+    Keys: arrows pick a setting, enter edits it (enter again accepts it and says so; the cursor stays on
+    that row), left/right cycle a choice, `a` applies everything, escape leaves the value being typed, or
+    closes the editor: with accepted edits not applied yet, it asks first (apply / discard / keep editing).
     """
 
     BINDINGS = [
@@ -78,10 +79,11 @@ class EditScreen(ModalScreen[dict | None]):
             yield OrderedInput(id="editor-input", validators=[self.validator],
                                placeholder="select a setting, press enter")
             yield Static("", id="editor-error")
-            yield Static("↑↓ choose · enter edit/accept · ←→ cycle a choice · a apply · esc cancel", classes="dim")
+            yield Static("↑↓ choose · enter edits, enter accepts · ←→ cycle a choice · a apply · esc close",
+                         classes="dim")
             with Horizontal(id="editor-buttons"):
                 yield Button("Apply (a)", variant="primary", id="apply")
-                yield Button("Cancel (esc)", id="cancel")
+                yield Button("Close (esc)", id="cancel")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -131,17 +133,22 @@ class EditScreen(ModalScreen[dict | None]):
             self.app.bell()
             return
         self.set_value(name, value)
-        table = self.query_one(DataTable)
-        table.focus()
-        table.move_cursor(row=min(NAMES.index(name) + 1, len(NAMES) - 1))
+        self.query_one(DataTable).focus()  # the cursor stays on this row: the next enter edits it again
 
     def set_value(self, name: str, value) -> None:
         self.values[name] = value
         self.query_one(DataTable).update_cell(name, "value", self.cell(name))
-        self.show_error("")
+        old = getattr(self.config, name)
+        label = name.replace("_", " ")
+        self.show_note(f"{label} {show_value(old)} → {show_value(value)} accepted; a applies, esc asks"
+                       if value != old else f"{label} {show_value(value)}: unchanged")
 
     def show_error(self, text: str) -> None:
         self.query_one("#editor-error", Static).update(Text(text, style="bold red"))
+
+    def show_note(self, text: str) -> None:
+        """A one-line confirmation under the input (where errors show too)."""
+        self.query_one("#editor-error", Static).update(Text(text, style="green"))
 
     def action_cycle(self, step: int) -> None:
         if not self.query_one(DataTable).has_focus:
@@ -157,18 +164,37 @@ class EditScreen(ModalScreen[dict | None]):
         return True
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
-        self.action_apply() if event.button.id == "apply" else self.dismiss(None)
+        self.action_apply() if event.button.id == "apply" else self.action_close()
 
     def action_back(self) -> None:
         if isinstance(self.focused, Input):
             self.query_one(DataTable).focus()
             self.show_error("")
         else:
+            self.action_close()
+
+    def action_close(self) -> None:
+        """Leave the editor: at once when nothing was changed, else after asking what to do with the edits."""
+        changed = self.changed()
+        if not changed:
             self.dismiss(None)
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "apply":
+                self.action_apply()
+            elif choice == "discard":
+                self.dismiss(None)
+
+        what = ", ".join(f"{k.replace('_', ' ')} {show_value(v)}" for k, v in changed.items())
+        self.app.push_screen(LeaveScreen(what), answer)
+
+    def changed(self) -> dict:
+        return {k: v for k, v in self.values.items() if v != getattr(self.config, k)}
 
     def changes(self) -> dict:
         """The changed settings, checked together; ConfigError if they do not fit."""
-        changed = {k: v for k, v in self.values.items() if v != getattr(self.config, k)}
+        changed = self.changed()
         self.config.replace(**changed)
         return changed
 
@@ -180,3 +206,39 @@ class EditScreen(ModalScreen[dict | None]):
             self.app.bell()
             return
         self.dismiss(changed)
+
+
+class LeaveScreen(ModalScreen[str | None]):
+    """Asked when the editor is closed with accepted edits not applied: dismisses with apply, discard or None
+    (keep editing)."""
+
+    DEFAULT_CSS = """
+    LeaveScreen { align: center middle; }
+    #leave { width: 70; }
+    #leave-buttons { height: 3; align-horizontal: right; }
+    """
+
+    AUTO_FOCUS = "#leave-apply"
+    BINDINGS = [
+        Binding("a", "choose('apply')", "apply"),
+        Binding("d", "choose('discard')", "discard"),
+        Binding("escape,k", "choose('')", "keep editing"),
+    ]
+
+    def __init__(self, what: str):
+        super().__init__()
+        self.what = what
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="leave"):
+            yield Static(Text.assemble(("Apply these changes? ", "bold"), self.what), id="leave-what")
+            with Horizontal(id="leave-buttons"):
+                yield Button("Apply (a)", variant="primary", id="leave-apply")
+                yield Button("Discard (d)", id="leave-discard")
+                yield Button("Keep editing (esc)", id="leave-keep")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.action_choose(event.button.id.removeprefix("leave-").replace("keep", ""))
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice or None)

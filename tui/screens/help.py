@@ -36,7 +36,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(table)
             yield Static("\nCharts: grey = running mean of recent batches, ● train per epoch, ◆ dev per epoch. "
                          "Digits: true → predicted and the network's probability; ✗ marks a mistake. "
-                         "Escape closes this help.", classes="dim")
+                         "The footer lists the keys that work now (more in a wider window); a key that "
+                         "cannot work yet says why. Escape closes this help.", classes="dim")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -245,9 +245,9 @@ async def test_the_picture_key_saves_an_svg_of_the_current_screen(app_factory, t
         await pilot.pause()
         await pilot.press("p")
         saved = sorted(pictures.glob("*.svg"))
-        assert [p.name.split("-")[2] for p in saved] == ["dashboard", "experiments", "runs"]
+        assert [p.name.split("-")[0] for p in saved] == ["dashboard", "experiments", "runs"]
         assert all(p.read_text().lstrip().startswith("<svg") for p in saved)
-        assert all(f"Screenshot saved: {p}" in ui.shown(app) for p in saved)
+        assert all(p.name in ui.shown(app) for p in saved)
         assert "Experiments" in (pictures / saved[1].name).read_text().replace("&#160;", " ")
 
 
