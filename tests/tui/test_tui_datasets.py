@@ -92,3 +92,47 @@ async def test_runs_screen_tells_search_trials_apart_at_80_columns(tiny, helpers
         assert labels[1] == "run"  # first after the mark, where 80 columns show it whole
         names = [str(table.get_row_at(i)[1]) for i in range(table.row_count)]
         assert sorted(names) == ["t01 search-20261202-120000", "t02 search-20261202-120000"]
+
+
+async def test_the_settings_panel_says_what_it_leaves_out(tiny, helpers, tmp_path, ui):
+    """At 100x30 the settings panel is shorter than its 21 rows: every setting is there (two columns), or a
+    last line says how many more and how to see them."""
+    from dataclasses import fields
+
+    from engine import TrainConfig
+    from tui.widgets.settings import SettingsPanel
+
+    app = make_app(helpers.small(epochs=1), loader=lambda c: tiny, runs_root=tmp_path / "runs", redraw_every=0.05)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ui.wait_for(pilot, lambda: app.session.splits is not None, 10, "the data")
+        panel = app.query_one(SettingsPanel)
+        for _ in range(4):
+            if app.query_one("#settings-box").has_class("-current"):
+                break
+            await pilot.press("v")
+            await pilot.pause()
+        await pilot.pause()
+        assert panel.size.height < len(panel.rows)  # too short for one row a setting
+        text = ui.text_of(panel)
+        names = [f.name.replace("_", " ") for f in fields(TrainConfig) if f.name != "kernel"]
+        lines = text.rstrip().splitlines()
+        assert len(lines) <= panel.size.height
+        shown = [n for n in names if any(line.startswith(n + " ") or f"  {n} " in line for line in lines)]
+        if len(shown) < len(names):
+            assert f"+{len(names) - len(shown)} more, e shows all" in lines[-1], (shown, lines[-1])
+
+
+async def test_at_120_columns_the_status_uses_the_room_for_the_run_name(tiny, helpers, tmp_path, ui):
+    """At 120x40 the status column widens (no empty columns beside the matrix) and the run's name reads whole."""
+    app = make_app(helpers.small(epochs=1, patience=0), loader=lambda c: tiny, runs_root=tmp_path / "runs",
+                   redraw_every=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        s = app.session
+        await ui.wait_for(pilot, lambda: s.splits is not None and s.state == "idle", 10, "the data")
+        await pilot.press("t")
+        await ui.wait_for(pilot, lambda: s.state == "finished" and s.run_dir is not None, 30, "the run")
+        await pilot.pause()
+        status = ui.text_of(app.query_one("#side-status"))
+        assert f"run {s.run_dir.name}" in status and "…" not in status
+        used = sum(app.query_one(f"#{b}").outer_size.width for b in ("side-status-box", "confusion-box", "digits-box"))
+        assert used >= 118  # the three lower panels share the window's width
