@@ -82,7 +82,8 @@ class MistakesScreen(ExploreScreen):
                              f"{self.named(self.pred)}.", style="dim"))
             return
         i = int(self.indices[min(max(row, 0), len(self.indices) - 1)])
-        box.border_title = f"dev #{i}, a {self.named(self.true)}"
+        one = "digit" if self.noun == "digits" else "image"
+        box.border_title = f"dev {one} {i}, a {self.named(self.true)}"
         out = digit_text(self.digits.images[i], not self.app.no_color)
         out.append("\n")
         likeliest = top(self.proba[i])
