@@ -51,6 +51,12 @@ class Source:
     def is_present(self) -> bool:
         return all((self.directory() / f.name).is_file() for f in self.files)
 
+    def next_step(self) -> str:
+        """What to do when the files are missing (one sentence, shared by the command line and the app)."""
+        files = ", ".join(f.name for f in self.files)
+        return (f"Next: when online, run `nn-tui data download {self.name}`; offline, copy {files} into "
+                f"{self.directory()}")
+
 
 def _idx_files(mirrors: tuple[str, ...], digests: tuple[str, ...], **kw) -> tuple[Remote, ...]:
     return tuple(Remote(f"{p}.gz", tuple(m + f"{p}.gz" for m in mirrors), d, **kw) for p, d in zip(PARTS, digests))
@@ -109,7 +115,7 @@ def read_source(source: Source) -> tuple[Dataset, Dataset]:
     if not source.is_present():
         if source.bundled:  # `nn-tui data download` does nothing for a bundled source
             raise DataError(f"{directory}: the bundled {source.name} files are missing; reinstall nn-tui")
-        raise DataError(f"{source.name} is not downloaded yet: run `nn-tui data download {source.name}`")
+        raise DataError(f"{source.name} is not downloaded yet. {source.next_step()}")
     arrays = []
     for remote, magic in zip(source.files, (IMAGES_MAGIC, LABELS_MAGIC) * 2):
         path = directory / remote.name

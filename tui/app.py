@@ -26,7 +26,7 @@ from .layout import VIEWS
 from .messages import DataLoaded, EngineEvent
 from .screens.draw import DrawScreen
 from .screens.editor import EditScreen
-from .screens.experiments import ExperimentsScreen
+from .screens.experiments import ExperimentsScreen, ask_winner
 from .screens.files import OpenScreen, SaveScreen
 from .screens.help import HelpScreen
 from .screens.inside import InsideScreen
@@ -150,7 +150,8 @@ class NNTuiApp(App):
     # -- drawing what the session holds (its Host side) -----------------------
 
     def show_data(self, splits) -> None:
-        self.query_one(DigitsPanel).set_data(splits.dev.images, splits.dev.labels)
+        self.query_one(DigitsPanel).set_data(splits.dev.images, splits.dev.labels, splits.classes, splits.noun)
+        self.query_one(ConfusionPanel).set_classes(splits.classes)
         self.show_title()
 
     def reset_board(self, epochs: int) -> None:
@@ -205,6 +206,7 @@ class NNTuiApp(App):
         refresh = getattr(self.screen, "session_changed", None)
         if refresh is not None:
             refresh()
+        ask_winner(self)  # a finished search asks before its winner replaces the dashboard's model
 
     def show_title(self) -> None:
         s = self.session

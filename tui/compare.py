@@ -10,6 +10,15 @@ MARKERS = (("braille", "·"), ("hd", "+"), ("•", "x"), ("o", "*"), ("#", "-"),
 SAMPLE = {"braille": "⠉⠒", "hd": "▀▄"}
 
 
+def short_name(run) -> str:
+    """A run's name with what tells it apart first: a search trial (`search-20261202-143135/t03-784-32-10`)
+    reads `t03 search-20261202-143135`, so trials of one search differ where a column is cut."""
+    search, _, trial = run.name.partition("/")
+    if trial and search.startswith("search-"):
+        return f"{trial.split('-')[0]} {search}"
+    return run.name
+
+
 def rich_color(color: str | None) -> str:
     """A plotext colour name as a rich style."""
     return {"orange": "dark_orange", "white": "bright_white"}.get(color, color) if color else ""

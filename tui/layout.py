@@ -17,6 +17,10 @@ def apply(screen, width: int, height: int) -> None:
     screen.set_class(wide, "-wide")
     screen.set_class(not wide, "-compact")
     screen.set_class(medium, "-medium")
+    # medium: the status column takes 3/4 of the width past 100 columns (to 44), so a run's name reads whole
+    # instead of leaving the room empty beside the matrix
+    status = screen.query_one("#side-status-box")
+    status.styles.width = min(27 + 3 * (width - MEDIUM[0]) // 4, 44) if medium else None
     more = "" if wide else " · v next panel"
     for box, title in (("#status-box", "status"), ("#side-status-box", "status"),
                        ("#confusion-box", f"confusion (dev) · c pick a cell{'' if medium else more}"),

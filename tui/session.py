@@ -151,6 +151,8 @@ class Search:
     sort: str = "rank"
     reverse: bool = False
     base_id: int = 0  # trial k's events carry run id base_id + k
+    before: tuple = (None, None)  # what the dashboard showed before the search: (run dir, model file)
+    offer: bool = False  # a winner waits for the person: use it on the dashboard, or keep the one before
 
 
 class Host(Protocol):
@@ -252,6 +254,7 @@ class Session:
         if self.state is State.LOADING:
             self.state = State.IDLE
             self.status.note = "press t to train, e to edit settings, ? for help"
+            self.status.reason = ""  # a failed load's error is over
         if self.opening is not None:
             path, self.opening = self.opening, None
             self.open(path)
@@ -510,9 +513,13 @@ class Session:
         if self.search.running:
             self.search.running, self.search.current, self.search.live = False, None, {}
             self.search.note = f"search failed: {error}"
+        loading = self.state is State.LOADING
         self.state = State.ERROR if self.splits is None else State.IDLE
         st = self.status
         st.reason = str(error) if isinstance(error, data.UserError) else f"{type(error).__name__}: {error}"
+        if loading:  # not "loading ..." beside the error: what is on screen now, and what to do
+            st.note = (f"still showing {self.splits.name}; e changes the data" if self.splits is not None
+                       else "e changes the data")
         self.host.show_state()
         self.host.notify(st.reason, title=title, severity="error", timeout=10)
 
@@ -527,6 +534,8 @@ class Session:
         s = self.search
         s.running, s.total, s.names, s.board, s.live = True, total, list(space), [], {}
         s.current, s.result, s.path, s.study = None, None, None, ""
+        s.before = (self.run_dir, self.model_path) if self.model is not None else (None, None)
+        s.offer = False
         s.note = f"search of {total} trials started"
         self.begin(base.replace(**{n: v[0] for n, v in space.items() if isinstance(v, list)}), note=s.note)
         self.status.epochs, self.status.lr = base.epochs, base.lr
@@ -598,16 +607,38 @@ class Session:
             what = settings_text({n: w[n] for n in result.names})
             s.note = (f"{result.reason}. Winner: trial {w['trial']} ({what}), dev {pct(w['dev_acc'])}, "
                       f"test {pct(result.test_acc)} (measured once)")
-            self.show_run(Path(w["run_dir"]), result.model_path)
-            self.summary = {"test_accuracy": result.test_acc, "dev_accuracy": w["dev_acc"],
-                            "best_epoch": w["best_epoch"], "run_dir": w["run_dir"],
-                            "model_path": str(result.model_path)}
-            self.status.note = f"search winner, trial {w['trial']}: test {pct(result.test_acc)}"
+            s.offer = True  # the app asks: use_winner() or keep_current()
         else:
             s.note = f"{result.reason}: no trial finished an epoch, so there is no winner"
         self.status.reason = result.reason
         self.host.show_state()
         self.host.notify(s.note, title="Search finished", timeout=8)
+
+    def use_winner(self) -> bool:
+        """Open the finished search's winner on the dashboard (asked when the search ends)."""
+        s, result = self.search, self.search.result
+        s.offer = False
+        if result is None or not result.winner or not self.show_run(Path(result.winner["run_dir"]),
+                                                                    result.model_path):
+            return False
+        w = result.winner
+        self.summary = {"test_accuracy": result.test_acc, "dev_accuracy": w["dev_acc"],
+                        "best_epoch": w["best_epoch"], "run_dir": w["run_dir"], "model_path": str(result.model_path)}
+        self.status.note = f"search winner, trial {w['trial']}: test {pct(result.test_acc)}"
+        self.status.reason = result.reason
+        self.host.show_state()
+        return True
+
+    def keep_current(self) -> None:
+        """Leave the winner in its search directory: the dashboard shows again what it showed before."""
+        s = self.search
+        s.offer = False
+        run_dir, model_path = s.before
+        if run_dir is not None and self.show_run(run_dir, model_path):
+            return
+        if model_path is not None and self.open(model_path):
+            return
+        self.new_run()
 
     # -- models and past runs -------------------------------------------------
 

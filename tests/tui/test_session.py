@@ -187,6 +187,8 @@ def test_a_search_and_its_winner(make, tmp_path):
     s = session.search
     assert not s.running and s.result.stop == "complete" and [r["trial"] for r in s.board] == [1, 2]
     winner = s.result.winner
+    assert s.offer and session.model is None  # the winner waits for the person to choose it
+    assert session.use_winner() and not s.offer
     assert winner["trial"] == 1 and session.state is State.MODEL and session.run_dir == Path(winner["run_dir"])
     assert session.model_meta["config"]["lr"] == 0.1  # the winner's, though trial 2 (lr 1e-5) ran last
     _, meta = models.load(session.save(tmp_path / "winner.npz"))
@@ -210,7 +212,20 @@ def test_a_search_of_two_worker_processes_lists_their_trials_live(make):
     s = session.search
     assert s.result.stop == "complete" and len(s.board) == 3 and s.live == {} and s.current is None
     assert max(live) >= 1 and {r["worker"] for r in s.board} <= {"w1", "w2"}
-    assert session.state is State.MODEL and session.run_dir == Path(s.result.winner["run_dir"])
+    assert session.use_winner() and session.state is State.MODEL and session.run_dir == Path(s.result.winner["run_dir"])
+
+
+def test_keeping_the_model_from_before_a_search(make, make_run, tmp_path):
+    """keep_current() puts back on the dashboard the run it showed before the search, not the winner."""
+    session, host = make()
+    run = make_run(tmp_path / "past", epochs=2)
+    assert session.show_run(run)
+    session.start_search(config(epochs=1), {"lr": [0.1, 1e-5]}, None, None)
+    host.run(session)
+    assert session.search.offer
+    session.keep_current()
+    assert not session.search.offer and session.state is State.MODEL and session.run_dir == run
+    assert session.search.result.winner["run_dir"] != str(run)
 
 
 def test_show_run_waits_for_the_run_and_needs_a_model(make, make_run, tmp_path):

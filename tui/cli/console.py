@@ -57,9 +57,7 @@ def download_with_progress(source, con: Console) -> None:
         try:
             data.download(source, report, notice=lambda text: con.print(text, style="yellow", soft_wrap=True))
         except data.DataError as e:  # one line, with what to do next
-            files = ", ".join(f.name for f in source.files)
-            raise data.DataError(f"{e}. Next: when online, run `nn-tui data download {source.name}`; offline, "
-                                 f"copy {files} into {source.directory()}") from None
+            raise data.DataError(f"{e}. {source.next_step()}") from None
 
 
 def die(message: str) -> int:

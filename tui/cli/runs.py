@@ -8,7 +8,7 @@ from rich.text import Text
 
 from data.files import dumps
 
-from ..compare import draw, rich_color
+from ..compare import draw, rich_color, short_name
 from ..text import change_points, changes_text, differing, labels, lineage, run_cells, run_date, settings_text
 from .args import whole
 from .console import console, die, use_color
@@ -16,11 +16,13 @@ from .console import console, die, use_color
 
 def register(sub) -> None:
     r = sub.add_parser("runs", help="list past runs: settings, dev and test accuracy, epochs, time, why they ended",
-                       description="List the runs in the runs directory, oldest first (search trials included). "
-                                   "Damaged or unfinished run directories are listed with what is wrong.")
+                       description="List the runs in the runs directory, newest first (search trials included), "
+                                   "one line a run. Damaged or unfinished run directories are listed with what is "
+                                   "wrong. --json lists every run, oldest first.")
     r.add_argument("--out", "--runs-dir", dest="runs_dir", metavar="DIR",
                    help="runs directory (default: $NN_TUI_RUNS_DIR or the user data directory)")
-    r.add_argument("--last", type=whole("--last", 1), default=30, metavar="N", help="show the last N runs (default 30)")
+    r.add_argument("--last", type=whole("--last", 1), default=30, metavar="N",
+                   help="show the newest N runs (default 30)")
     r.add_argument("--all", action="store_true", help="show every run")
     r.add_argument("--json", action="store_true", help="print the list as JSON")
     r.set_defaults(run=run_runs)
@@ -106,16 +108,52 @@ def run_runs(args) -> int:
     if not runs:
         con.print(f"no runs in {root} yet: `nn-tui train` or `nn-tui search` make some", soft_wrap=True)
         return 0
-    shown = runs if args.all or args.last <= 0 else runs[-args.last:]
+    shown = list(reversed(runs if args.all or args.last <= 0 else runs[-args.last:]))  # newest first
     damaged = sum(r.damaged for r in runs)
-    title = f"{len(runs)} runs in {root}" + (f", {damaged} damaged" if damaged else "")
+    title = f"{len(runs)} runs in {root}, newest first" + (f", {damaged} damaged" if damaged else "")
     if len(shown) < len(runs):
-        title += f" (last {len(shown)}; --all for every one)"
+        title += f" (newest {len(shown)}; --all for every one)"
     con.print(title, soft_wrap=True)
-    con.print(runs_table(shown, [r.differences() for r in shown], ""))
-    con.print("settings: those that differ from the defaults. dev: best dev accuracy; ep: epochs run. "
-              "Compare runs with `nn-tui compare RUN RUN`.", style="dim")
+    table, cut = list_table(shown, con.width)
+    con.print(table)
+    for run in shown:
+        if run.damaged:
+            con.print(Text(f"{short_name(run)} damaged:", style="red"))
+            for problem in run.problems:
+                con.print(Text(f"  {problem}", style="red"))
+        for line in filter(None, (lineage(run), run.changes and "changed " + changes_text(run.changes, None))):
+            con.print(Text(f"{short_name(run)}: {line}", style="cyan" if run.fork else "yellow"), soft_wrap=True)
+    con.print("settings: those that differ from the defaults" + (", cut (…) to fit: a wider terminal or --json "
+                                                              "shows them whole" if cut else "")
+              + ". dev: best dev accuracy; ep: epochs run. Compare runs with `nn-tui compare RUN RUN`.",
+              style="dim")
     return 0
+
+
+def list_table(runs, width: int) -> tuple[Table, bool]:
+    """One line a run: name, (date when there is room), dev, test, epochs, time, why it ended, settings (the rest
+    of the width; whether any were cut)."""
+    dated = width >= 110
+    heads = ["run", *(["date"] if dated else []), "dev", "test", "ep", "time", "ended"]
+    rows = []
+    for run in runs:
+        *numbers, why = run_cells(run)
+        settings = "damaged (below)" if run.damaged else settings_text(run.differences(), sort=True)
+        rows.append([Text(short_name(run), style="bold red" if run.damaged else ""),
+                     *([Text(run_date(run))] if dated else []), *map(Text, numbers),
+                     Text(why, style="red" if run.damaged or run.stop == "diverged" else ""),
+                     Text(settings, style="dim")])
+    widths = [max([len(h)] + [r[i].cell_len for r in rows]) for i, h in enumerate(heads)]
+    room = max(width - sum(w + 2 for w in widths), 8)  # two spaces between columns
+    cut = any(r[-1].cell_len > room for r in rows)
+    table = Table(box=None, padding=(0, 1), header_style="bold", pad_edge=False)
+    for head, w in zip(heads, widths):
+        table.add_column(head, justify="left" if head in ("run", "date", "ended") else "right", no_wrap=True,
+                         min_width=w)
+    table.add_column("settings", no_wrap=True, overflow="ellipsis", max_width=room)
+    for row in rows:
+        table.add_row(*row)
+    return table, cut
 
 
 # -- compare ----------------------------------------------------------------

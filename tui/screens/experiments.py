@@ -20,14 +20,16 @@ from engine.grid import parse_axis, parse_grid
 from engine.search import PRUNERS, SAMPLERS, choose_sampler, plan_slots
 
 from ..session import Search
-from ..text import board_cells, duration, pct, show_value
+from ..text import duration, pct, show_value
 from .editor import FieldValidator
 from .help import HelpScreen
 
 GRID = ("hidden", "lr", "l2", "optimizer", "batch_size", "dropout", "activation", "momentum", "epochs", "patience")
 EXTRA = ("sampler", "trials", "workers", "prune", "budget", "storage", "study")
 ROWS = GRID + EXTRA
-HINTS = {"hidden": "64,128,256-128 ('-' joins layers), or a range 32:512", "lr": "0.1,0.05 or a range 1e-4:0.3",
+HINTS = {"hidden": "hidden sizes to try, comma-separated: 64,128,256-128 ('-' joins layers of one network), "
+                   "or a range 32:512; each one is a trial",
+         "lr": "learning rates to try: 0.1,0.05 or a range 1e-4:0.3",
          "trials": "blank: every combination; N: N drawn by the sampler",
          "sampler": "grid | random | tpe (blank: grid, or random with trials)",
          "workers": "trials at once, each in its own process (1: in the app)",
@@ -36,6 +38,15 @@ HINTS = {"hidden": "64,128,256-128 ('-' joins layers), or a range 32:512", "lr":
          "study": "blank: the search directory's name; the same name and settings join a study",
          "budget": "seconds; blank: no limit", "optimizer": "sgd,momentum,nesterov,adam",
          "activation": "relu,leaky_relu,tanh,sigmoid"}
+LABELS = {"hidden": "hidden sizes", "batch_size": "batch size"}  # the grid's row names
+# why a trial ended, in the leaderboard's narrow column
+ENDED_SHORT = {"max-epochs": "max ep", "early-stopped": "early", "stopped": "stopped", "pruned": "pruned",
+               "diverged": "diverged", "error": "failed", "failed": "failed", "lost": "lost", "budget": "budget",
+               "unfinished": "unfinished"}
+# leaderboard columns dropped first when the window is narrow (never cut): least telling first
+DROP_ORDER = ("dev_loss", "seconds", "worker", "trial", "epochs", "test_acc", "stop")
+HEADERS = {"rank": "#", "trial": "trial", "dev_acc": "dev acc", "dev_loss": "dev loss", "epochs": "epochs",
+           "seconds": "time", "stop": "ended", "test_acc": "test", "worker": "worker"}
 SORTS = ("rank", "trial", "dev_acc", "dev_loss", "seconds", "epochs")  # then each searched setting
 
 
@@ -89,6 +100,53 @@ def read_form(texts: dict[str, str], config: TrainConfig):
     return base, space, count, budget, extra
 
 
+# -- when a search ends ------------------------------------------------------
+
+class WinnerScreen(ModalScreen[bool]):
+    """Asked when a search ends with a winner: show it on the dashboard (True), or keep what the dashboard
+    showed before the search (False)."""
+
+    DEFAULT_CSS = """
+    WinnerScreen { align: center middle; }
+    #winner { width: 72; max-width: 100%; height: auto; border: thick $primary; padding: 1 2; background: $panel; }
+    """
+    BINDINGS = [Binding("u,enter", "choose(True)", "use the winner"),
+                Binding("k,escape", "choose(False)", "keep current")]
+
+    def __init__(self, note: str, before: str):
+        super().__init__()
+        self.note, self.before = note, before
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text.assemble(("Search finished\n", "bold"), f"{self.note}\n\n",
+                                   ("u", "bold"), " or ", ("enter", "bold"), ": use the winner on the dashboard\n",
+                                   ("k", "bold"), " or ", ("esc", "bold"), f": keep current ({self.before})\n",
+                                   ("The winner stays saved in the search directory either way.", "dim")),
+                     id="winner")
+        yield Footer(compact=True)
+
+    def action_choose(self, use: bool) -> None:
+        self.dismiss(use)
+
+
+def ask_winner(app) -> None:
+    """If a finished search's winner waits for a decision, ask once (the app calls this on every change)."""
+    session = app.session
+    if not session.search.offer or any(isinstance(s, WinnerScreen) for s in app.screen_stack):
+        return
+    run_dir, model_path = session.search.before
+    before = (f"{Path(run_dir).name}" if run_dir is not None else f"{Path(model_path).name}" if model_path
+              else "an empty dashboard")
+
+    def chosen(use: bool | None) -> None:
+        if use:
+            session.use_winner()
+        else:
+            session.keep_current()
+
+    app.push_screen(WinnerScreen(session.search.note, before), chosen)
+
+
 # -- the screen ---------------------------------------------------------------
 
 class ExperimentsScreen(ModalScreen[None]):
@@ -102,13 +160,16 @@ class ExperimentsScreen(ModalScreen[None]):
     #grid-box { width: 32; height: 1fr; }
     #grid { height: 1fr; }
     #grid-error { height: auto; }
+    #grid-hint { height: auto; max-height: 5; color: $text-muted; }
     #board-box { width: 1fr; height: 1fr; }
     #search-status { height: auto; max-height: 6; }
     #board { height: 1fr; }
+    #board-note { height: auto; color: $text-muted; }
     """
     AUTO_FOCUS = "#grid"
     BINDINGS = [
         Binding("escape", "back", "dashboard"),
+        Binding("tab", "focus_next", "grid ⇄ board"),
         Binding("t", "start", "run search"),
         Binding("space", "app.pause", "pause"),
         Binding("space", "app.resume", "resume"),
@@ -133,26 +194,29 @@ class ExperimentsScreen(ModalScreen[None]):
         return search
 
     def compose(self) -> ComposeResult:
-        yield Static(Text.assemble(("Experiments", "bold"), "  search on Optuna; ranked on dev, only the winner "
-                                   "sees test"), id="experiments-title")
+        yield Static(Text.assemble(("Experiments", "bold"), " Optuna search, ranked on dev (test: winner only) ",
+                                   ("tab: grid ⇄ board", "bold")), id="experiments-title")
         with Horizontal(id="experiments-body"):
             with Vertical(id="grid-box", classes="box"):
                 yield DataTable(id="grid", cursor_type="row", zebra_stripes=True)
-                yield Input(id="grid-input", validators=[self.validator], placeholder="enter edits the chosen row")
+                yield Input(id="grid-input", validators=[self.validator], placeholder="enter: edit this row")
                 yield Static("", id="grid-error")
+                yield Static("", id="grid-hint")
             with Vertical(id="board-box", classes="box"):
                 yield Static("", id="search-status")
                 yield DataTable(id="board", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="board-note")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#grid-box").border_title = "grid  enter: edit (a,b,c)"
+        self.query_one("#grid-box").border_title = "values to try  enter: edit"
         self.query_one("#board-box").border_title = "leaderboard  o: sort  enter: open"
         grid = self.query_one("#grid", DataTable)
         grid.add_column("setting", key="setting")
         grid.add_column("values", key="values")
         for name in ROWS:
-            grid.add_row(name.replace("_", " "), self.search.texts.get(name, ""), key=name)
+            grid.add_row(LABELS.get(name, name.replace("_", " ")), self.search.texts.get(name, ""), key=name)
+        self.show_hint(ROWS[0])
 
     def on_screen_resume(self) -> None:
         """Also runs when the screen is first shown (filling the board in on_mount too would fill it
@@ -168,10 +232,21 @@ class ExperimentsScreen(ModalScreen[None]):
             self.editing = self.validator.name = name
             box = self.query_one("#grid-input", Input)
             box.value = self.search.texts.get(name, "")
-            box.placeholder = f"{name.replace('_', ' ')}: {HINTS.get(name, 'values separated by commas')}"
+            box.placeholder = f"{LABELS.get(name, name.replace('_', ' '))}: a,b,c"
+            self.show_hint(name)
             box.focus()
         elif event.data_table.id == "board" and event.row_key.value is not None:
             self.open_trial(int(event.row_key.value))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "grid" and 0 <= event.cursor_row < len(ROWS):
+            self.show_hint(ROWS[event.cursor_row])
+
+    def show_hint(self, name: str) -> None:
+        """What the chosen row takes, in full (wrapped under the grid: a placeholder would be cut)."""
+        label = LABELS.get(name, name.replace("_", " "))
+        hint = HINTS.get(name, "values to try, comma-separated: each one is a trial")
+        self.query_one("#grid-hint", Static).update(Text(hint if hint.startswith(label) else f"{label}: {hint}"))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         result = event.validation_result
@@ -241,6 +316,49 @@ class ExperimentsScreen(ModalScreen[None]):
         self.fill_board()
         self.refresh_bindings()
 
+    def descending(self) -> bool:
+        """Whether the board reads from the largest value down (dev accuracy sorts best first)."""
+        s = self.search
+        return (s.sort == "dev_acc") != bool(s.reverse)
+
+    def board_rows(self) -> tuple[list[str], list[tuple[dict, str]]]:
+        """The leaderboard's column keys and its rows as ({key: text}, style), finished trials sorted, then
+        the trials training now."""
+        s = self.search
+        keys = ["rank", "trial", *s.names, "dev_acc", "dev_loss", "epochs", "seconds", "stop"]
+        if any(r.get("test_acc") is not None for r in s.board):
+            keys.append("test_acc")
+        workers = {r.get("worker") for r in s.board} | {r.get("worker") for r in s.live.values()}
+        if len(workers - {None, ""}) > 1:
+            keys.append("worker")
+        rows = []
+        for row in sorted(s.board, key=self.sort_key, reverse=s.reverse):
+            best = row.get("rank") == 1 and row.get("state", "complete") == "complete"
+            style = "bold green" if best else "dim" if row.get("state") in ("pruned", "failed") else ""
+            loss = row.get("dev_loss")
+            stop = "pruned" if row.get("state") == "pruned" else row.get("stop", "")
+            cells = {"rank": "★ 1" if best else str(row["rank"]), "trial": str(row["trial"]),
+                     **{n: "" if row.get(n) is None else show_value(row[n]) for n in s.names},
+                     "dev_acc": pct(row["dev_acc"]),
+                     "dev_loss": f"{loss:.4f}" if loss is not None and loss == loss else "-",
+                     "epochs": f"{row['best_epoch']}/{row['epochs']}", "seconds": duration(row["seconds"]),
+                     "stop": ENDED_SHORT.get(stop, stop), "test_acc": pct(row.get("test_acc")) if
+                     row.get("test_acc") is not None else "", "worker": row.get("worker", "") or ""}
+            rows.append((cells, style))
+        for index in sorted(s.live):
+            c = s.live[index]
+            cells = {"rank": "", "trial": str(c["index"]), **{n: show_value(c["changes"].get(n)) for n in s.names},
+                     "dev_acc": pct(c["dev"]) if c["dev"] is not None else "...", "dev_loss": "",
+                     "epochs": f"{c['epoch']}/{c['epochs']}", "seconds": "", "stop": "training", "test_acc": "",
+                     "worker": c.get("worker", "") or ""}
+            rows.append((cells, "yellow"))
+        return keys, rows
+
+    def board_width(self) -> int:
+        """Columns the leaderboard's cells may use: the window less the grid, the borders and a scroll bar."""
+        grid = self.query_one("#grid-box").outer_size.width or 32
+        return max(self.app.size.width - grid - 4, 20)
+
     def fill_board(self) -> None:
         s = self.search
         table = self.query_one("#board", DataTable)
@@ -251,41 +369,32 @@ class ExperimentsScreen(ModalScreen[None]):
             except Exception:
                 keep = None
         table.clear(columns=True)
-        columns = [("rank", "#"), ("trial", "trial"), *((n, n.replace("_", " ")) for n in s.names),
-                   ("dev_acc", "dev acc"), ("dev_loss", "dev loss"), ("epochs", "epochs"), ("seconds", "time"),
-                   ("stop", "ended")]
-        workers = {r.get("worker") for r in s.board} | {r.get("worker") for r in s.live.values()}
-        if len(workers - {None, ""}) > 1:
-            columns.append(("worker", "worker"))
-        for key, label in columns:
-            arrow = (" ▲" if s.reverse else " ▼") if key == s.sort else ""
-            table.add_column(label + arrow, key=key)
-        rows = sorted(s.board, key=self.sort_key, reverse=s.reverse)
-        wide = len(columns)
-        for row in rows:
-            best = row.get("rank") == 1 and row.get("state", "complete") == "complete"
-            style = "bold green" if best else "dim" if row.get("state") in ("pruned", "failed") else ""
-            cells = board_cells(row, s.names)
-            if best:
-                cells[0] = "★ 1"
-            if row.get("state") == "pruned":
-                cells[-1] = f"pruned at {row['epochs']}"
-            if row.get("test_acc") is not None:
-                cells[-1] += f", test {pct(row['test_acc'])}"
-            cells += [row.get("worker", "")] * (wide - len(cells))
-            table.add_row(*(Text(c, style=style) for c in cells), key=str(row["trial"]))
-        for index in sorted(s.live):
-            c = s.live[index]
-            cells = ["", str(c["index"]), *(show_value(c["changes"].get(n)) for n in s.names),
-                     pct(c["dev"]) if c["dev"] is not None else "...", "", f"{c['epoch']}/{c['epochs']}", "",
-                     "training"]
-            cells += [c.get("worker", "")] * (wide - len(cells))
-            table.add_row(*(Text(x, style="yellow") for x in cells), key=None)
+        keys, rows = self.board_rows()
+        arrow = " ▼" if self.descending() else " ▲"
+        labels = {k: HEADERS.get(k, k.replace("_", " ")) + (arrow if k == s.sort else "") for k in keys}
+        widths = {k: max([len(labels[k])] + [len(c[k]) for c, _ in rows]) + 2 for k in keys}
+        room, hidden = self.board_width(), []
+        for key in DROP_ORDER:  # never cut a number: leave out whole columns, and say which
+            if sum(widths[k] for k in keys) <= room:
+                break
+            if key in keys and key != s.sort:
+                keys.remove(key)
+                hidden.append(labels[key].strip(" ▲▼"))
+        for key in keys:
+            table.add_column(labels[key], key=key)
+        for cells, style in rows:
+            key = cells["trial"] if style != "yellow" else None
+            table.add_row(*(Text(cells[k], style=style) for k in keys), key=key)
+        self.query_one("#board-note", Static).update(
+            f"not shown at this width: {', '.join(hidden)} (a wider window shows them)" if hidden else "")
         if keep is not None:
             try:
                 table.move_cursor(row=table.get_row_index(keep))
             except Exception:
                 pass
+
+    def on_resize(self, event) -> None:
+        self.fill_board()
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         if event.data_table.id != "board":
@@ -302,7 +411,8 @@ class ExperimentsScreen(ModalScreen[None]):
         s.sort = order[(order.index(s.sort) + 1) % len(order)] if s.sort in order else "rank"
         s.reverse = False
         self.fill_board()
-        self.notify(f"sorted by {s.sort.replace('_', ' ')}", timeout=2)
+        way = "largest first ▼" if self.descending() else "smallest first ▲"
+        self.notify(f"sorted by {HEADERS.get(s.sort, s.sort.replace('_', ' '))}, {way}", timeout=2)
 
     def open_trial(self, trial: int) -> None:
         row = next((r for r in self.search.board if r["trial"] == trial), None)

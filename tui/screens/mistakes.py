@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Static
 
+from data import DIGITS
 from engine.inspect import cell, top
 
 from ..render import bar, digit_text
@@ -30,6 +31,19 @@ class MistakesScreen(ExploreScreen):
         self.proba = model.predict_proba(digits.x)
         self.indices = cell(self.proba, digits.y, true, pred)  # dev indices, in the order listed
 
+    def named(self, c: int) -> str:
+        """`7` for a digit, `1 Trouser` where the dataset names its classes."""
+        classes = getattr(self.splits, "classes", DIGITS)
+        return str(c) if classes == DIGITS or c >= len(classes) else f"{c} {classes[c]}"
+
+    @property
+    def splits(self):
+        return getattr(getattr(self.app, "session", None), "splits", None)
+
+    @property
+    def noun(self) -> str:
+        return getattr(self.splits, "noun", "digits")
+
     def compose(self) -> ComposeResult:
         yield Static(id="cell-head")
         with Horizontal(id="cell-main"):
@@ -42,17 +56,18 @@ class MistakesScreen(ExploreScreen):
         t, p, n = self.true, self.pred, len(self.indices)
         head = Text()
         if t == p:
-            head.append(f"{n:,} dev digits of class {t} predicted right", style="bold")
+            head.append(f"{n:,} dev {self.noun} of class {self.named(t)} predicted right", style="bold")
             head.append("   least sure first", style="dim")
         else:
-            head.append(f"{n:,} dev digits of class {t} predicted as {p}", style="bold red" if n else "bold")
+            head.append(f"{n:,} dev {self.noun} of class {self.named(t)} predicted as {self.named(p)}",
+                        style="bold red" if n else "bold")
             head.append("   most confident mistakes first", style="dim")
         self.query_one("#cell-head", Static).update(head)
         table = self.query_one(DataTable)
         table.add_columns("rank", "dev #", f"p({p})", "top 3")
         for rank, i in enumerate(self.indices, 1):
             table.add_row(str(rank), str(int(i)), f"{100 * self.proba[i, p]:.1f}%",
-                          "  ".join(f"{c} {100 * q:.0f}%" for c, q in top(self.proba[i])), key=str(int(i)))
+                          "  ".join(f"{self.named(c)} {100 * q:.0f}%" for c, q in top(self.proba[i])), key=str(int(i)))
         self.show(0)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -62,16 +77,20 @@ class MistakesScreen(ExploreScreen):
         box = self.query_one("#cell-digit-box")
         view = self.query_one("#cell-digit", Static)
         if not len(self.indices):
-            box.border_title = "no digits"
-            view.update(Text(f"No dev digit of class {self.true} is predicted as {self.pred}.", style="dim"))
+            box.border_title = f"no {self.noun}"
+            view.update(Text(f"None of the dev {self.noun} of class {self.named(self.true)} is predicted as "
+                             f"{self.named(self.pred)}.", style="dim"))
             return
         i = int(self.indices[min(max(row, 0), len(self.indices) - 1)])
-        box.border_title = f"dev digit {i}, a {self.true}"
+        one = "digit" if self.noun == "digits" else "image"
+        box.border_title = f"dev {one} {i}, a {self.named(self.true)}"
         out = digit_text(self.digits.images[i], not self.app.no_color)
         out.append("\n")
-        for c, q in top(self.proba[i]):
+        likeliest = top(self.proba[i])
+        pad = max(len(self.named(c)) for c, _ in likeliest)
+        for c, q in likeliest:
             style = "green" if c == self.true else "red" if c == self.pred else ""
-            out.append(f"\n{c} ", style=f"bold {style}".strip())
+            out.append(f"\n{self.named(c):<{pad}} ", style=f"bold {style}".strip())
             out.append(bar(q, 18), style=style or "cyan")
             out.append(f" {100 * q:5.1f}%", style=style)
         view.update(out)

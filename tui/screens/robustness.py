@@ -46,18 +46,24 @@ class RobustnessScreen(ExploreScreen):
         self.chosen = THRESHOLDS.index(0.9) if 0.9 in THRESHOLDS else len(self.table) // 2
         self.curves: list[Curve] | None = None
 
+    @property
+    def noun(self) -> str:
+        """What the images are: digits, clothing images, characters (the session's dataset says)."""
+        splits = getattr(getattr(self.app, "session", None), "splits", None)
+        return getattr(splits, "noun", "digits")
+
     def compose(self) -> ComposeResult:
         with Horizontal():
             with Vertical(id="rob-left", classes="box"):
                 yield PlotextPlot(id="rob-chart")
-                yield Static(Text(f"Measuring on {len(self.test):,} test digits...", style="dim"), id="rob-table")
+                yield Static(Text(f"Measuring on {len(self.test):,} test {self.noun}...", style="dim"), id="rob-table")
             with Vertical(id="rob-right", classes="box"):
                 yield Static(id="rob-thresholds")
                 yield Static(id="rob-note")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#rob-left").border_title = f"accuracy on {len(self.test):,} damaged test digits"
+        self.query_one("#rob-left").border_title = f"accuracy on {len(self.test):,} damaged test {self.noun}"
         self.query_one("#rob-right").border_title = "doubt: answer only when sure"
         self.show_thresholds()
         self.measure()
@@ -108,7 +114,7 @@ class RobustnessScreen(ExploreScreen):
 
     def show_thresholds(self) -> None:
         text = Text(no_wrap=True, overflow="crop")
-        text.append(f"on {self.dev_size:,} dev digits\n", style="dim")
+        text.append(f"on {self.dev_size:,} dev {self.noun}\n", style="dim")
         text.append("     t  answers   right\n", style="bold")
         for k, row in enumerate(self.table):
             acc = "      -" if row.accuracy is None else f"{100 * row.accuracy:6.2f}%"

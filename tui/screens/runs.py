@@ -14,7 +14,7 @@ from textual_plotext import PlotextPlot
 
 from engine.runs import RunInfo, list_runs
 
-from ..compare import draw, rich_color
+from ..compare import draw, rich_color, short_name
 from ..text import change_points, changes_text, differing, labels, lineage, pct, run_cells, run_date, settings_text
 from .help import HelpScreen
 
@@ -46,7 +46,7 @@ class RunsScreen(ModalScreen[None]):
     #compare-box { height: 1fr; }
     #compare-charts { height: 1fr; min-height: 8; }
     CompareChart { width: 1fr; height: 1fr; }
-    #compare-legend { height: auto; max-height: 6; }
+    #compare-legend { height: auto; max-height: 8; overflow-y: auto; }
     """
     AUTO_FOCUS = "#runs"
     BINDINGS = [
@@ -100,8 +100,8 @@ class RunsScreen(ModalScreen[None]):
         table = self.query_one("#runs", DataTable)
         row = table.cursor_row if table.row_count else 0
         table.clear(columns=True)
-        for key, label in (("mark", "✓"), ("date", "date"), ("dev", "best dev"), ("test", "test"), ("epochs", "epochs"),
-                           ("time", "time"), ("ended", "ended"), ("run", "run"), ("settings", "settings")):
+        for key, label in (("mark", "✓"), ("run", "run"), ("dev", "best dev"), ("test", "test"), ("epochs", "ep"),
+                           ("time", "time"), ("ended", "ended"), ("date", "date"), ("settings", "settings")):
             table.add_column(label, key=key)
         for run in self.runs:
             bad = "red" if run.damaged else ""
@@ -110,14 +110,16 @@ class RunsScreen(ModalScreen[None]):
             if run.fork:
                 settings.append(f"  {lineage(run)}", style="cyan")
             if run.changes:
-                settings.append(f"  changed {changes_text(run.changes, 2)}", style="yellow")
+                more = len(run.changes) - 2
+                settings.append(f"  changed {changes_text(run.changes[:2], None)}"
+                                + (f"; +{more} more (all listed below the charts)" if more > 0 else ""), style="yellow")
             if run.damaged:
                 settings = Text("damaged: " + "; ".join(run.problems), style="red")
-            name = Text(run.name, style=bad)
+            name = Text(short_name(run), style=bad)
             if run.summary.get("search_winner"):
                 name.append(" ★", style="yellow")
             *numbers, why = run_cells(run)
-            table.add_row(Text(mark, style="bold yellow"), run_date(run), *numbers, Text(why, style=bad), name,
+            table.add_row(Text(mark, style="bold yellow"), name, *numbers, Text(why, style=bad), run_date(run),
                           settings, key=str(run.path))
         if self.runs:
             table.move_cursor(row=min(row, len(self.runs) - 1))
@@ -159,11 +161,11 @@ class RunsScreen(ModalScreen[None]):
             for sample, kind in samples:
                 legend.append(sample, style=rich_color(paint))
                 legend.append(f" {kind}  ")
-            legend.append(f"{rest}  ")
+            legend.append(f"{settings_text(diff, sort=True) if diff and len(runs) > 1 else short_name(run)}  ")
             legend.append(f"dev {pct(run.dev_acc)}, {run.epochs} epochs"
                           + (" (no epochs recorded)" if not run.history else ""), style="dim")
-            if run.fork or run.changes:
-                legend.append("  │ " + "; ".join(filter(None, [lineage(run), changes_text(run.changes, 2)])),
+            if run.fork or run.changes:  # every change, named: the table lists only the first two
+                legend.append("  │ " + "; ".join(filter(None, [lineage(run), changes_text(run.changes, None)])),
                               style=rich_color(paint))
             legend.append("\n")
         legend.rstrip()

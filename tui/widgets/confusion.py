@@ -8,6 +8,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from data import DIGITS
+
 
 class ConfusionPanel(Widget, can_focus=True):
     """Rows are true classes, columns predicted ones. Arrows move the cursor; enter opens that cell."""
@@ -32,6 +34,15 @@ class ConfusionPanel(Widget, can_focus=True):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.matrix: np.ndarray | None = None
+        self.class_names: tuple[str, ...] = DIGITS
+
+    def set_classes(self, classes: tuple[str, ...]) -> None:
+        """What each label stands for: named classes (Fashion-MNIST's `Trouser`) are named beside their rows."""
+        self.class_names = tuple(classes)
+        self.refresh()
+
+    def class_label(self, c: int) -> str:
+        return str(c) if self.class_names == DIGITS or c >= len(self.class_names) else f"{c} {self.class_names[c]}"
 
     def set_matrix(self, matrix: np.ndarray | None) -> None:
         self.matrix = None if matrix is None else np.asarray(matrix)
@@ -79,10 +90,14 @@ class ConfusionPanel(Widget, can_focus=True):
                 text.append(cell, style=style)
             recall = m[r, r] / totals[r] if totals[r] else 0.0
             shade = "green" if recall >= 0.98 else "yellow" if recall >= 0.95 else "red"
-            text.append(f" {100 * recall:5.1f}%\n", style=shade)
+            text.append(f" {100 * recall:5.1f}%", style=shade)
+            if self.class_names != DIGITS and r < len(self.class_names):
+                text.append(f" {self.class_names[r]}", style="dim")
+            text.append("\n")
         if self.has_focus:
             r, c = self.cursor
-            text.append(f"cursor: true {r}, predicted {c} ({int(m[r, c])}) - enter to see them", style="dim")
+            text.append(f"cursor: true {self.class_label(r)}, predicted {self.class_label(c)} ({int(m[r, c])})"
+                        " - enter to see them", style="dim")
         else:
             text.append(f"dev accuracy {100 * np.trace(m) / max(m.sum(), 1):.2f}%", style="dim")
         return text

@@ -1,9 +1,11 @@
-"""Sample dev digits drawn with half-block cells, each with true label, prediction and probability."""
+"""Sample dev images (digits, clothing, characters) in half-block cells: true label, prediction, probability."""
 from __future__ import annotations
 
 import numpy as np
 from rich.text import Text
 from textual.widget import Widget
+
+from data import DIGITS
 
 from ..render import digits_row
 
@@ -19,10 +21,18 @@ class DigitsPanel(Widget):
         self.mistakes_only = False
         self.start = 0
         self.shown = 0
+        self.class_names: tuple[str, ...] = DIGITS  # what each label stands for
+        self.noun = "digits"  # what the images are: "digits", "clothing images", "characters"
 
-    def set_data(self, images: np.ndarray, labels: np.ndarray) -> None:
+    def set_data(self, images: np.ndarray, labels: np.ndarray, classes: tuple[str, ...] = DIGITS,
+                 noun: str = "digits") -> None:
         self.images, self.labels, self.proba, self.start = images, labels, None, 0
+        self.class_names, self.noun = tuple(classes), noun
         self.refresh()
+
+    def class_name(self, c: int) -> str:
+        """`7` for a digit; the class's name (`Trouser`) where the dataset names its classes."""
+        return self.class_names[c] if c < len(self.class_names) else str(c)
 
     def set_proba(self, proba: np.ndarray | None) -> None:
         self.proba = proba
@@ -60,21 +70,21 @@ class DigitsPanel(Widget):
 
     def render(self) -> Text:
         if self.images is None:
-            return Text("Loading digits...", style="dim")
+            return Text("Loading the data...", style="dim")
         pool = self.indices()
         if not len(pool):
-            return Text("No mistakes on the dev set." if self.mistakes_only else "No digits.", style="dim")
+            return Text("No mistakes on the dev set." if self.mistakes_only else f"No {self.noun}.", style="dim")
         width = self.size.width
         scale, cols, rows = self.layout_for(width, self.size.height)
         count = cols * rows
         if count == 0:
-            return Text(f"(too small for digits: {width}x{self.size.height})", style="dim")
+            return Text(f"(too small for {self.noun}: {width}x{self.size.height})", style="dim")
         self.start %= len(pool)
         chosen = np.roll(pool, -self.start)[:count]
         self.shown = len(chosen)
         color = not self.app.no_color
         out = Text(no_wrap=True, overflow="crop")
-        head = "mistakes only" if self.mistakes_only else "dev digits"
+        head = "mistakes only" if self.mistakes_only else f"dev {self.noun}"
         span = f"{self.start + 1}-{self.start + len(chosen)} of {len(pool):,}"
         key = f"true→predicted prob{' · ✗ wrong' if self.proba is not None else ''}"
         for line in (f"{head} {span}   {key}", f"{head} {span}", span):
@@ -92,13 +102,18 @@ class DigitsPanel(Widget):
     def caption(self, i: int, scale: int, width: int = 28) -> Text:
         """`7 → 1  60.0% ✗` under a full-size digit; shorter forms that fit `width` under smaller ones."""
         true = int(self.labels[i])
+        named = self.class_names != DIGITS
         if self.proba is None:
-            return Text(next(t for t in (f"label {true}", f"{true}") if len(t) <= width), style="dim")
+            forms = ([self.class_name(true)] if named else []) + [f"label {true}", f"{true}"]
+            return Text(next((t for t in forms if len(t) <= width), forms[-1]), style="dim")
         pred = int(self.proba[i].argmax())
         p = 100 * float(self.proba[i, pred])
         ok = pred == true
         mark = "" if ok else " ✗"
-        forms = ([f"{true} → {pred}  {p:.1f}%{mark}"] if scale == 1 else []) + [
+        t, q = self.class_name(true), self.class_name(pred)
+        words = [f"{t} → {q} {p:.0f}%{mark}", f"{t}→{q} {p:.0f}%{mark.strip()}", f"{t}→{q}{mark.strip()}",
+                 (f"{t}{mark}" if ok else f"→{q}{mark}")] if named else []
+        forms = words + ([f"{true} → {pred}  {p:.1f}%{mark}"] if scale == 1 else []) + [
             f"{true}→{pred} {p:.0f}%{mark}", f"{true}→{pred} {p:.0f}%{mark.strip()}", f"{true}→{pred}{mark.strip()}"]
         body = next((f for f in forms if len(f) <= width), forms[-1])
         return Text(body, style="green" if ok else "bold red")

@@ -83,12 +83,24 @@ def test_runs_lists_past_runs_and_marks_the_damaged_one(capsys, three_runs):
     assert code == 0, err
     assert "3 runs in" in out and "1 damaged" in out
     assert a.name in out and b.name in out and bad.name in out
-    assert "damaged: config.json is not valid JSON" in out
+    assert f"{bad.name} damaged:\n  config.json is not valid JSON" in out
     assert "lr 0.01" in out and "max epochs" in out and "%" in out
     fits(out)
+    lines = out.splitlines()
+    rows = [next(i for i, line in enumerate(lines) if line.split()[:1] == [r.name]) for r in (bad, b, a)]
+    assert rows == sorted(rows) and rows[2] - rows[0] == 2  # newest first, like the app; one line a run
+    assert "…" not in lines[rows[1]].split("%")[0]  # numbers whole; only the settings may be cut
     code, out, _ = run_cli(capsys, "runs", "--json")
     listed = {r["name"]: r for r in json.loads(out)}
     assert listed[bad.name]["damaged"] and not listed[a.name]["damaged"] and listed[b.name]["settings"]["lr"] == 0.01
+
+
+def test_runs_names_search_trials_apart(capsys, runs_root):
+    code, _, err = run_cli(capsys, "search", "--hidden", "8,16", "--l2", "0", "--epochs", "1", "--out", str(runs_root))
+    assert code == 0, err
+    code, out, _ = run_cli(capsys, "runs")
+    names = [line.split()[0] + " " + line.split()[1] for line in out.splitlines() if line.startswith("t0")]
+    assert len(names) == 2 and len(set(names)) == 2 and names[0].startswith("t02 search-")  # newest first
 
 
 def test_runs_in_an_empty_directory(capsys, runs_root):

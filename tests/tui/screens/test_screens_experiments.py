@@ -7,7 +7,7 @@ from textual.widgets import DataTable, Input
 
 import models
 from tui.app import make_app
-from tui.screens.experiments import ROWS, ExperimentsScreen
+from tui.screens.experiments import ROWS, ExperimentsScreen, WinnerScreen
 from tui.screens.help import key_table
 from tui.screens.runs import CompareChart, RunsScreen
 from tui.widgets.charts import MetricChart
@@ -72,6 +72,12 @@ async def test_experiments_screen_runs_a_grid_and_opens_a_trial(app_factory, tmp
         table = screen.query_one("#board", DataTable)
         assert table.row_count == 2 and cells(table, 0)[0] == "★ 1"  # the best, highlighted
         assert "Search finished" in "\n".join(str(n.title) for n in app._notifications)
+        assert isinstance(app.screen, WinnerScreen)  # asked before the winner replaces the dashboard's model
+        asked = str(app.screen.query_one("#winner").render())
+        assert "use the winner on the dashboard" in asked and "keep current (an empty dashboard)" in asked
+        assert app.session.model is None
+        await pilot.press("enter")
+        await pilot.pause()
         assert app.session.state == "model" and app.session.model is not None  # the winner, open in the dashboard
         assert app.screen is screen  # the search ending does not take the board away
 
@@ -155,6 +161,10 @@ async def test_the_dashboard_follows_the_current_trial_and_steers_the_search(app
             await pilot.press("s")  # stops the search: the trial ends, no new one starts, a winner is picked
             await ui.wait_for(pilot, lambda: app.session.search.result is not None, 20, "the search to stop")
             result = app.session.search.result
+            await pilot.pause()
+            assert isinstance(app.screen, WinnerScreen)  # asked on the dashboard too
+            await pilot.press("u")
+            await pilot.pause()
             assert result.stop == "stopped" and result.done < 6 and app.session.state == "model"
             assert "stopped by user" in app.session.status.reason
         finally:
@@ -174,6 +184,9 @@ async def test_w_after_a_search_saves_the_winner_with_its_own_settings(app_facto
         await set_row(pilot, "lr", "0.1,0.00001")
         await pilot.press("t")
         await ui.wait_for(pilot, lambda: app.session.search.result is not None, 30, "the search to end")
+        await pilot.pause()
+        await pilot.press("u")  # use the winner
+        await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
         assert app.session.search.result.winner["trial"] == 1
@@ -259,3 +272,49 @@ async def test_help_lists_the_new_keys(app_factory):
         await pilot.press("question_mark")
         await pilot.pause()
         assert "SVG screenshot" in app.export_screenshot().replace("&#160;", " ")
+
+
+async def test_the_experiments_screen_reads_at_80_columns(app_factory, ui):
+    """At 80x24: the chosen row's hint in full (not a cut placeholder), how tab moves, short words for why a
+    trial ended, an arrow that matches the order, whole columns left out (and named), never cut numbers;
+    k keeps the dashboard as it was."""
+    app = app_factory(epochs=1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await loaded(pilot, ui)
+        await pilot.press("x")
+        await pilot.pause()
+        screen = app.screen
+        hint = str(screen.query_one("#grid-hint").render())
+        assert "hidden sizes to try, comma-separated" in hint and "each one is a trial" in hint
+        assert "hidden sizes" in cells(screen.query_one("#grid", DataTable), 0)[0]
+        assert "tab: grid ⇄ board" in str(screen.query_one("#experiments-title").render())
+        assert any(b.binding.key == "tab" and b.binding.show for b in screen.active_bindings.values())  # in the footer
+        await set_row(pilot, "hidden", "8,16")
+        await set_row(pilot, "l2", "0")
+        await set_row(pilot, "lr", "0.1,0.05")
+        await pilot.press("t")
+        await ui.wait_for(pilot, lambda: app.session.search.result is not None, 60, "the search to end")
+        await pilot.pause()
+        assert isinstance(app.screen, WinnerScreen)
+        await pilot.press("k")  # keep current: the dashboard had no model before
+        await pilot.pause()
+        assert app.screen is screen and app.session.model is None and app.session.state == "idle"
+        table = screen.query_one("#board", DataTable)
+        labels = [str(c.label) for c in table.columns.values()]
+        assert labels[0] == "# ▲" and "ended" in labels and "test" in labels and "dev acc" in labels
+        width = sum(c.get_render_width(table) for c in table.columns.values())
+        assert width <= 80 - 32 - 2  # every column left fits beside the grid
+        note = str(screen.query_one("#board-note").render())
+        assert "not shown at this width: dev loss" in note
+        for i in range(table.row_count):
+            row = dict(zip(labels, cells(table, i)))
+            assert row["ended"] in ("max ep", "early") and row["dev acc"].endswith("%")
+        assert cells(table, 0)[labels.index("test")].endswith("%")  # the winner's test accuracy, whole
+        await pilot.press("tab")
+        assert app.focused is table
+        await pilot.press("o")  # by trial: smallest first, so the arrow points up
+        labels = [str(c.label) for c in table.columns.values()]
+        assert "trial ▲" in labels
+        await pilot.press("o")  # by dev acc: best first, the arrow points down
+        labels = [str(c.label) for c in table.columns.values()]
+        assert "dev acc ▼" in labels
