@@ -18,7 +18,16 @@ def untimed(history):
     return [{k: v for k, v in h.items() if k not in ("seconds", "elapsed", "samples_per_sec")} for h in history]
 
 
+@pytest.fixture
+def slow(controls, slow_control):
+    """Runs slow enough (0.1 s a batch) that epoch 2 is still under way when the test sees epoch 1 end."""
+    controls.cls = slow_control(0.1)
+    return controls.cls
+
+
 async def change_lr_during_epoch_2(pilot, ui, lr=5.0):
+    """Tests calling it take the `slow` fixture: on a fast machine a 3-epoch run on the tiny data can end
+    before the change reaches it."""
     app = pilot.app
     await ui.loaded(pilot)
     await pilot.press("t")
@@ -27,7 +36,7 @@ async def change_lr_during_epoch_2(pilot, ui, lr=5.0):
     await ui.wait_for(pilot, lambda: app.session.changes, 10, "the change to apply")
 
 
-async def test_a_live_change_is_marked_on_the_charts_in_the_status_and_the_run_files(app_factory, ui, runs_root):
+async def test_a_live_change_is_marked_on_the_charts_in_the_status_and_the_run_files(app_factory, ui, runs_root, slow):
     app = app_factory(epochs=3)
     async with app.run_test(size=(80, 24)) as pilot:
         await change_lr_during_epoch_2(pilot, ui)
@@ -43,7 +52,7 @@ async def test_a_live_change_is_marked_on_the_charts_in_the_status_and_the_run_f
         assert info.changes == [change] and info.config["lr"] == 5.0
 
 
-async def test_undo_brings_back_the_model_without_the_change(app_factory, ui, app_data, tmp_path):
+async def test_undo_brings_back_the_model_without_the_change(app_factory, ui, app_data, tmp_path, slow):
     app = app_factory(epochs=3)
     async with app.run_test(size=(80, 24)) as pilot:
         await change_lr_during_epoch_2(pilot, ui)
@@ -82,7 +91,7 @@ async def test_fork_continues_a_finished_run_in_a_branch(app_factory, ui):
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
-async def test_the_health_panel_and_an_alert_fit(app_factory, ui, size):
+async def test_the_health_panel_and_an_alert_fit(app_factory, ui, size, slow):
     app = app_factory(epochs=3)
     async with app.run_test(size=size) as pilot:
         await change_lr_during_epoch_2(pilot, ui, lr=9.0)
