@@ -95,6 +95,8 @@ def step(model: MLP, opt, xb: np.ndarray, yb: np.ndarray, lr: float, probe: Prob
     probe's steps are split too: a model whose batch shape changed would reallocate, and page in, its
     buffers, 160 MB of patches for c32-c64, twice every probed step.)"""
     scale = lr if opt.takes_scaled else 1.0
+    if scale == 0:  # a cosine schedule's very last batch: gradients scaled by lr 0 say nothing of their size
+        probe = None
     m = len(xb)
     if twin is None or m < 2:
         loss, correct = _forward_backward(model, xb, yb, scale)

@@ -108,3 +108,20 @@ def test_alerts_never_change_a_setting(run, config):
     alerts(result.history, [{"epoch": 1, "batch": 0, "field": "lr", "old": 0.1, "new": 5}])
     assert result.history == before and cfg == config(epochs=2)
     assert np.isfinite([v for h in result.history for v in h.values()]).all()
+
+
+def test_a_probed_step_at_learning_rate_zero_is_not_measured():
+    """A cosine schedule reaches lr 0 on the run's last batch; a probe there divided by zero (seen as every
+    trial of `nn-tui search --dev-size 1000` failing)."""
+    from engine import TrainConfig
+    from engine.health import Probe
+    from engine.trainer import make_optimizer, step
+    from models import MLP
+
+    rng = np.random.default_rng(0)
+    cfg = TrainConfig(hidden=(8,))
+    model = MLP(cfg.spec())
+    probe = Probe(model)
+    loss, _ = step(model, make_optimizer(model, cfg), rng.random((16, 784), dtype=np.float32),
+                   rng.integers(0, 10, 16), 0.0, probe)
+    assert np.isfinite(loss) and probe.samples == 0
