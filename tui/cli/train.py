@@ -18,9 +18,9 @@ from .options import add_train_options, config_from_args
 
 def register(sub) -> None:
     p = sub.add_parser("train", help="train headless: progress, a line per epoch, test accuracy, saved model",
-                       description="Train a network (an MLP, or a conv net with --conv) headless. Prints a line per epoch, then dev and test accuracy "
-                                   "and the saved model's path. Ctrl+C stops after the current batch and keeps "
-                                   "the best model (press it twice to abort).")
+                       description="Train a network (an MLP, or a conv net with --conv) headless. Prints a "
+                                   "line per epoch, then dev and test accuracy and the saved model's path. Ctrl+C "
+                                   "stops after the current batch and keeps the best model (press it twice to abort).")
     add_train_options(p)
     p.add_argument("--out", metavar="DIR",
                         help="runs directory (default: the user data directory, or $NN_TUI_RUNS_DIR)")
