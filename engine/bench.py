@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import MLP, Spec
+from models.conv import Conv2D
 
 from .config import TrainConfig
 from .health import EVERY, Probe
@@ -120,19 +121,30 @@ def floor_run(x: np.ndarray, sizes: tuple[int, ...], batch: int, samples: int):
 
 
 def conv_floor_run(spec: Spec, batch: int, samples: int):
-    """The matrix products of a conv net's `samples // batch` training steps alone, as the layers lower them:
-    per conv layer the forward product of its patches, dW, and (except the first layer) dx as a product of the
-    output gradient's patches with the flipped kernel; then the dense layers' products."""
+    """The matrix products of a conv net's `samples // batch` training steps alone, as the layers lower them
+    (models.conv.Conv2D): per conv layer the forward product, dW, and (except the first layer) dx; lowered by
+    patches, (M, k*k*c) x (k*k*c, f) with dx from the output gradient's patches and the flipped kernel; by rows,
+    (M, k*c) x (k*c, k*f) with dW and dx through the spread gradient (M, k*f). Then the dense layers' products."""
     rng = np.random.default_rng(0)
     k, side, c, prods = spec.kernel, spec.side, 1, []
+
+    def product(a: tuple[int, int], b: tuple[int, int], transposed: bool = False) -> None:
+        left = rng.random(a[::-1] if transposed else a, dtype=np.float32)
+        prods.append((left.T if transposed else left, rng.random(b, dtype=np.float32),
+                      np.empty((a[0], b[1]), np.float32)))
+
     for i, f in enumerate(spec.conv):
         m = batch * side * side
-        cols = rng.random((m, k * k * c), dtype=np.float32)
-        W, g = rng.random((k * k * c, f), dtype=np.float32), rng.random((m, f), dtype=np.float32)
-        prods += [(cols, W, np.empty((m, f), np.float32)), (cols.T, g, np.empty((k * k * c, f), np.float32))]
-        if i:
-            gcols = rng.random((m, k * k * f), dtype=np.float32)
-            prods.append((gcols, rng.random((k * k * f, c), dtype=np.float32), np.empty((m, c), np.float32)))
+        if Conv2D(np.zeros((k * k * c, f), np.float32), np.zeros(f, np.float32), k, (side, side, c)).lowering == "rows":
+            product((m, k * c), (k * c, k * f))
+            product((k * c, m), (m, k * f), transposed=True)
+            if i:
+                product((m, k * f), (k * f, k * c))
+        else:
+            product((m, k * k * c), (k * k * c, f), transposed=True)
+            product((k * k * c, m), (m, f))
+            if i:
+                product((m, k * k * f), (k * k * f, c))
         side, c = side // 2, f
     for a, b in zip(spec.sizes[:-1], spec.sizes[1:]):
         x, W, g = (rng.random(s, dtype=np.float32) for s in ((batch, a), (a, b), (batch, b)))

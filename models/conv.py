@@ -24,54 +24,170 @@ from .layers import Layer
 class Conv2D(Layer):
     """y = conv(x, W) + b, k x k, stride 1, 'same' zero padding. x (n, h, w, c) -> (n, h, w, f); W (k*k*c, f)."""
 
+    ROWS_FROM = 8  # input channels from which the row lowering is used (below, its product's k*c is too thin)
+    CHUNK = 8  # images lowered, multiplied and folded at a time by rows, so the products are folded from cache
+
     def __init__(self, W: np.ndarray, b: np.ndarray, k: int, shape: tuple[int, int, int]):
         self.W, self.b, self.k, self.shape = W, b, k, shape  # shape: (h, w, c) of the input
         self.dW, self.db = np.zeros_like(W), np.zeros_like(b)
         self.params, self.grads = (W, b), (self.dW, self.db)
+        self.lowering = "rows" if shape[2] >= self.ROWS_FROM else "patches"
 
     def twin(self) -> "Conv2D":
-        return Conv2D(self.W, self.b, self.k, self.shape)
+        other = Conv2D(self.W, self.b, self.k, self.shape)
+        other.lowering = self.lowering
+        return other
+
+    def _zeros(self, name: str, shape: tuple[int, ...], dtype, train: bool) -> np.ndarray:
+        """A zeroed array whose zeros are never written afterwards (borders): kept in training, fresh otherwise."""
+        if not train:
+            return np.zeros(shape, dtype)
+        buf = self.__dict__.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self.__dict__[name] = np.zeros(shape, dtype)
+        return buf
+
+    def _scratch(self, name: str, shape: tuple[int, ...], dtype, train: bool) -> np.ndarray:
+        return self._buf(name, shape, dtype) if train else np.empty(shape, dtype)
 
     def _patches(self, x: np.ndarray, name: str, train: bool) -> np.ndarray:
         """x (n, h, w, c) -> patches (n*h*w, k*k*c), through a zero-bordered copy of x."""
         n, h, w, c = x.shape
         k, p = self.k, self.k // 2
-        shape = (n, h + 2 * p, w + 2 * p, c)
-        if train:
-            pad = self.__dict__.get(name + "_pad")
-            if pad is None or pad.shape != shape or pad.dtype != x.dtype:  # borders are zeroed once, then never written
-                pad = self.__dict__[name + "_pad"] = np.zeros(shape, x.dtype)
-            cols = self._buf(name + "_cols", (n, h, w, k, k, c), x.dtype)
-        else:
-            pad, cols = np.zeros(shape, x.dtype), np.empty((n, h, w, k, k, c), x.dtype)
+        pad = self._zeros(name + "_pad", (n, h + 2 * p, w + 2 * p, c), x.dtype, train)
+        cols = self._scratch(name + "_cols", (n, h, w, k, k, c), x.dtype, train)
         pad[:, p:p + h, p:p + w] = x
         np.copyto(cols, sliding_window_view(pad, (k, k), axis=(1, 2)).transpose(0, 1, 2, 4, 5, 3))
         return cols.reshape(n * h * w, k * k * c)
 
+    def _taps(self, x: np.ndarray, train: bool) -> np.ndarray:
+        """x (n, h, w, c) -> patches transposed, (k*k*c, n*h*w), copied from the zero-bordered x: for c = 1 each
+        tap's row is a whole shifted image plane, where a patch row of a 1-channel image is a run of k floats."""
+        n, h, w, c = x.shape
+        k, p = self.k, self.k // 2
+        pad = self._zeros("_xpad", (n, h + 2 * p, w + 2 * p, c), x.dtype, train)
+        taps = self._scratch("_xtaps", (k, k, c, n, h, w), x.dtype, train)
+        pad[:, p:p + h, p:p + w] = x
+        np.copyto(taps, sliding_window_view(pad, (k, k), axis=(1, 2)).transpose(4, 5, 3, 0, 1, 2))
+        return taps.reshape(k * k * c, n * h * w)
+
+    def _rows(self, x: np.ndarray, train: bool) -> tuple[np.ndarray, np.ndarray]:
+        """x padded left and right, (n, h, w + 2p, c), and the buffer for its rows lowering, (n, h, w, k, c)."""
+        n, h, w, c = x.shape
+        k, p = self.k, self.k // 2
+        pad = self._zeros("_xpad", (n, h, w + 2 * p, c), x.dtype, train)
+        pad[:, :, p:p + w] = x
+        return pad, self._scratch("_xrows", (n, h, w, k, c), x.dtype, train)
+
+    def _row_weights(self, train: bool) -> np.ndarray:
+        """W as (k*c, k*f): row j*c + ci, column i*f + fo holds W[i, j, ci, fo] (kernel row i, column j)."""
+        k, c, f = self.k, self.shape[2], self.W.shape[1]
+        wr = self._scratch("_wr", (k, c, k, f), self.W.dtype, train)
+        np.copyto(wr, self.W.reshape(k, k, c, f).transpose(1, 2, 0, 3))
+        return wr.reshape(k * c, k * f)
+
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
         h, w, c = self.shape
         x = x.reshape(-1, h, w, c)
-        n, f = len(x), self.W.shape[1]
-        cols = self._patches(x, "_x", train)
-        out = np.matmul(cols, self.W, out=self._buf("_out", (n * h * w, f), x.dtype) if train else None)
-        out += self.b
+        n, f, k = len(x), self.W.shape[1], self.k
+        if self.lowering == "patches":
+            cols = self._taps(x, train)
+            out = np.matmul(cols.T, self.W, out=self._scratch("_out", (n * h * w, f), x.dtype, train))
+            out += self.b
+            out = out.reshape(n, h, w, f)
+        else:
+            pad, cols = self._rows(x, train)
+            wr = self._row_weights(train)
+            out = self._scratch("_out", (n, h, w, f), x.dtype, train)
+            q = self._scratch("_q", (min(n, self.CHUNK) * h * w, k * f), x.dtype, train)
+            for s, e in _chunks(n, self.CHUNK):  # each chunk's products are folded while they are in the cache
+                np.copyto(cols[s:e], sliding_window_view(pad[s:e], k, axis=2).transpose(0, 1, 2, 4, 3))
+                qs = np.matmul(cols[s:e].reshape(-1, k * c), wr, out=q[:(e - s) * h * w])
+                _shift_sum(qs.reshape(e - s, h, w, k, f), out[s:e], 1, 1, self.b)
+            cols = cols.reshape(n * h * w, k * c)
+            self.wr = wr if train else None
         self.cols = cols if train else None
-        return out.reshape(n, h, w, f)
+        return out
 
     def backward(self, g: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
         """g (n, h, w, f) -> dx (n, h, w, c); fills dW, db."""
         n, h, w, f = g.shape
+        k, c = self.k, self.shape[2]
+        ones = self.__dict__.get("_ones")
+        if ones is None or len(ones) != n * h * w or ones.dtype != g.dtype:
+            ones = self._ones = np.ones(n * h * w, g.dtype)
+        np.matmul(ones, g.reshape(n * h * w, f), out=self.db)  # a product sums faster than np.sum down the rows
+        if self.lowering == "rows":
+            b = min(n, self.CHUNK)
+            gq = self._zeros("_gq", (b, h, w, k, f), g.dtype, True)
+            dwr = self._buf("_dwr", (k * c, k * f), g.dtype)
+            part = self._buf("_dwr_part", (k * c, k * f), g.dtype)
+            drows = self._buf("_drows", (b * h * w, k * c), g.dtype) if need_input_grad else None
+            dx = self._buf("_dx", (n, h, w, c), g.dtype) if need_input_grad else None
+            cols = self.cols.reshape(n, h * w, k * c)
+            for s, e in _chunks(n, self.CHUNK):
+                gqs = _shift_spread(g[s:e], gq[:e - s], 1).reshape(-1, k * f)
+                np.matmul(cols[s:e].reshape(-1, k * c).T, gqs, out=part if s else dwr)
+                if s:
+                    dwr += part
+                if need_input_grad:
+                    ds = np.matmul(gqs, self.wr.T, out=drows[:(e - s) * h * w])
+                    _shift_sum(ds.reshape(e - s, h, w, k, c), dx[s:e], 2, -1)
+            np.copyto(self.dW.reshape(k, k, c, f), dwr.reshape(k, c, k, f).transpose(2, 0, 1, 3))
+            return dx
         g2 = g.reshape(n * h * w, f)
-        np.matmul(self.cols.T, g2, out=self.dW)
-        np.sum(g2, axis=0, out=self.db)
+        np.matmul(self.cols, g2, out=self.dW)
         if not need_input_grad:
             return None
-        k, c = self.k, self.shape[2]
         flipped = self._buf("_flip", (k, k, f, c), self.W.dtype)  # W[k-1-i, k-1-j, c, f] as (i, j, f, c)
         np.copyto(flipped, self.W.reshape(k, k, c, f)[::-1, ::-1].transpose(0, 1, 3, 2))
         gcols = self._patches(g, "_g", True)
         dx = np.matmul(gcols, flipped.reshape(k * k * f, c), out=self._buf("_dx", (n * h * w, c), g.dtype))
         return dx.reshape(n, h, w, c)
+
+
+def _chunks(n: int, size: int):
+    """(start, end) of consecutive runs of `size` (the last may be shorter) covering range(n)."""
+    return ((s, min(n, s + size)) for s in range(0, n, size))
+
+
+def _along(a: np.ndarray, axis: int, lo: int, hi: int) -> np.ndarray:
+    index = [slice(None)] * a.ndim
+    index[axis] = slice(lo, hi)
+    return a[tuple(index)]
+
+
+def _shift_sum(q: np.ndarray, out: np.ndarray, axis: int, sign: int, bias: np.ndarray | None = None) -> np.ndarray:
+    """out[.., y, ..] = sum over i of q[.., y + d, .., i, :] with d = sign * (i - k//2) along `axis` (1 rows,
+    2 columns) of q (n, h, w, k, f), plus `bias`; terms that fall outside are zero padding."""
+    k = q.shape[3]
+    size = q.shape[axis]
+    if bias is None:
+        np.copyto(out, q[:, :, :, k // 2])
+    else:
+        np.add(q[:, :, :, k // 2], bias, out=out)
+    for i in range(k):
+        d = sign * (i - k // 2)
+        if d == 0 or abs(d) >= size:
+            continue
+        lo, hi = max(0, -d), min(size, size - d)
+        part = _along(out, axis, lo, hi)
+        np.add(part, _along(q[:, :, :, i], axis, lo + d, hi + d), out=part)
+    return out
+
+
+def _shift_spread(g: np.ndarray, q: np.ndarray, axis: int) -> np.ndarray:
+    """The adjoint of _shift_sum with sign 1: q[.., y + d, .., i, :] = g[.., y, ..] where in range; q's other
+    entries are zeros that are never written (q is kept zeroed from its allocation)."""
+    k = q.shape[3]
+    size = g.shape[axis]
+    for i in range(k):
+        d = i - k // 2
+        if abs(d) >= size:
+            continue
+        lo, hi = max(0, -d), min(size, size - d)
+        np.copyto(_along(q[:, :, :, i], axis, lo + d, hi + d), _along(g, axis, lo, hi))
+    return q
 
 
 class MaxPool2D(Layer):

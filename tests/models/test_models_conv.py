@@ -32,24 +32,39 @@ def loop_conv(x, W, b, k):
     return out + b
 
 
-def make_conv(rng, k, c, f, h=6, w=5, dtype=np.float64):
+def make_conv(rng, k, c, f, h=6, w=5, dtype=np.float64, lowering=None):
     W = rng.standard_normal((k * k * c, f)).astype(dtype)
-    return Conv2D(W, rng.standard_normal(f).astype(dtype), k, (h, w, c))
+    layer = Conv2D(W, rng.standard_normal(f).astype(dtype), k, (h, w, c))
+    if lowering == "rows by 1":  # one image per chunk: every buffer slice, every partial dW
+        lowering, layer.CHUNK = "rows", 1
+    layer.lowering = lowering or layer.lowering
+    return layer
 
 
-@pytest.mark.parametrize("k,c,f", [(3, 1, 2), (3, 3, 4), (5, 1, 3), (5, 2, 5), (1, 3, 2)])
-def test_conv_forward_equals_a_loop_convolution(rng, k, c, f):
-    layer = make_conv(rng, k, c, f, dtype=np.float32)
-    x = rng.standard_normal((3, 6, 5, c)).astype(np.float32)
+LOWERINGS = pytest.mark.parametrize("lowering", ["patches", "rows", "rows by 1"])
+
+
+def test_conv_lowers_by_rows_from_eight_input_channels(rng):
+    assert make_conv(rng, 5, 1, 2).lowering == "patches" and make_conv(rng, 5, 8, 2).lowering == "rows"
+    assert make_conv(rng, 3, 32, 2).twin().lowering == "rows"
+
+
+@LOWERINGS
+@pytest.mark.parametrize("k,c,f,h,w", [(3, 1, 2, 6, 5), (3, 3, 4, 6, 5), (5, 1, 3, 6, 5), (5, 2, 5, 6, 5),
+                                       (1, 3, 2, 6, 5), (5, 3, 2, 2, 7), (5, 2, 3, 7, 1), (3, 9, 4, 4, 4)])
+def test_conv_forward_equals_a_loop_convolution(rng, lowering, k, c, f, h, w):
+    layer = make_conv(rng, k, c, f, h, w, dtype=np.float32, lowering=lowering)
+    x = rng.standard_normal((3, h, w, c)).astype(np.float32)
     want = loop_conv(x.astype(np.float64), layer.W.astype(np.float64), layer.b.astype(np.float64), k)
     for train in (True, False):
         got = layer.forward(x, train=train)
-        assert got.shape == (3, 6, 5, f) and got.dtype == np.float32
+        assert got.shape == (3, h, w, f) and got.dtype == np.float32
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
-def test_conv_accepts_flat_images_and_keeps_its_padding_zero(rng):
-    layer = make_conv(rng, 5, 1, 2, h=4, w=4)
+@LOWERINGS
+def test_conv_accepts_flat_images_and_keeps_its_padding_zero(rng, lowering):
+    layer = make_conv(rng, 5, 1, 2, h=4, w=4, lowering=lowering)
     x = rng.standard_normal((2, 16))
     first = layer.forward(x, train=True).copy()
     layer.forward(rng.standard_normal((2, 16)) * 100, train=True)  # reuses the padded buffer
@@ -57,10 +72,12 @@ def test_conv_accepts_flat_images_and_keeps_its_padding_zero(rng):
     np.testing.assert_allclose(first, loop_conv(x.reshape(2, 4, 4, 1), layer.W, layer.b, 5))
 
 
-@pytest.mark.parametrize("k,c,f", [(3, 1, 2), (3, 3, 4), (5, 2, 3), (5, 1, 4)])
-def test_conv_gradients(gradcheck, rng, k, c, f):
-    layer = make_conv(rng, k, c, f)
-    x, R = rng.standard_normal((2, 6, 5, c)), rng.standard_normal((2, 6, 5, f))
+@LOWERINGS
+@pytest.mark.parametrize("k,c,f,h,w", [(3, 1, 2, 6, 5), (3, 3, 4, 6, 5), (5, 2, 3, 6, 5), (5, 1, 4, 6, 5),
+                                       (5, 2, 2, 2, 6), (3, 2, 3, 5, 1)])
+def test_conv_gradients(gradcheck, rng, lowering, k, c, f, h, w):
+    layer = make_conv(rng, k, c, f, h, w, lowering=lowering)
+    x, R = rng.standard_normal((2, h, w, c)), rng.standard_normal((2, h, w, f))
     fn = projected(layer, x, R)
     layer.forward(x.copy(), train=True)
     dx = layer.backward(R.copy()).copy()
@@ -70,8 +87,9 @@ def test_conv_gradients(gradcheck, rng, k, c, f):
     gradcheck(fn, layer.b, db)
 
 
-def test_conv_first_layer_skips_input_gradient(rng):
-    layer = make_conv(rng, 3, 1, 2)
+@LOWERINGS
+def test_conv_first_layer_skips_input_gradient(rng, lowering):
+    layer = make_conv(rng, 3, 1, 2, lowering=lowering)
     layer.forward(rng.standard_normal((2, 6, 5, 1)), train=True)
     assert layer.backward(rng.standard_normal((2, 6, 5, 2)), need_input_grad=False) is None
     assert np.abs(layer.dW).sum() > 0
@@ -130,14 +148,15 @@ def test_cnn_spec_names_and_shapes():
             Spec(**{"inputs": 784, "hidden": (16,), **bad})
 
 
-@pytest.mark.parametrize("activation,kernel,dropout", [("relu", 3, 0.0), ("tanh", 5, 0.3), ("leaky_relu", 3, 0.0)])
-def test_cnn_gradients_end_to_end(gradcheck, rng, activation, kernel, dropout):
+@pytest.mark.parametrize("activation,kernel,dropout,n", [("relu", 3, 0.0, 4), ("tanh", 5, 0.3, 4),
+                                                       ("leaky_relu", 3, 0.0, 4), ("relu", 5, 0.3, 19)])
+def test_cnn_gradients_end_to_end(gradcheck, rng, activation, kernel, dropout, n):
     spec = Spec(inputs=49, hidden=(5,), classes=3, activation=activation, dropout=dropout, seed=2,
                 conv=(3, 2), kernel=kernel)  # 7x7 -> 3x3 (odd row dropped) -> 1x1
     model = MLP(spec, dtype=np.float64)
     for layer in model.dense + model.convs:
         layer.b[...] = rng.standard_normal(layer.b.shape) * 0.3
-    x, y = rng.standard_normal((4, 49)), rng.integers(0, 3, 4)
+    x, y = rng.standard_normal((n, 49)), rng.integers(0, 3, n)
 
     def reset():  # the same dropout masks on every pass
         for i, layer in enumerate(model.layers):
@@ -194,9 +213,10 @@ def test_a_twin_shares_the_weights_but_not_the_gradients_or_buffers(rng):
     x = rng.random((4, 784), dtype=np.float32)
     model.forward(x, train=True)
     twin.forward(x[:2], train=True)
-    assert model.layers[0].cols.shape[0] == 4 * 28 * 28  # the twin's batch did not replace the model's patches
+    assert model.layers[0].cols.shape[1] == 4 * 28 * 28  # the twin's batch did not replace the model's patches
     drops = [layer for layer in model.layers if isinstance(layer, Dropout)]
     twin_drops = [layer for layer in twin.layers if isinstance(layer, Dropout)]
     assert drops and drops[0].rng is not twin_drops[0].rng
     model.params[0][...] += 1  # an update of one is an update of both
     assert np.array_equal(model.params[0], twin.params[0])
+
