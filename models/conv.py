@@ -1,14 +1,27 @@
 """Convolution, 2x2 max-pooling and flattening, forward and backward side by side, float32.
 
-Layout NHWC: x (n, h, w, c). A k x k 'same' convolution is one matrix product of the patches
-(n*h*w, k*k*c) with W (k*k*c, f). `sliding_window_view` of the zero-padded input gives the patches
-without copying; the one copy is into the patch buffer in (n, h, w, ki, kj, c) order, whose innermost
-run is a pixel's c channels (128 bytes for c = 32), so the copy streams, the reshape that feeds the
-product is free, and the product writes NHWC straight back. Measured on 2 cores: that copy took 6.5 ms
-for conv2 of the MNIST net at batch 128 (NCHW's innermost run is one image row of 14 floats; 25
-slice assignments took 28 ms). The input gradient is the 'same' convolution of the output gradient
-with the flipped kernel, lowered the same way: scattering the patch gradients back (col2im) with 25
-strided adds took 98 ms, longer than its product.
+Layout NHWC: x (n, h, w, c), so a pixel's c channels are one contiguous run and every copy below streams
+(NCHW's innermost run is one image row of 14 floats: the patch copy of conv2 took 28 ms there, 6.5 ms in NHWC,
+at batch 128 on 2 cores). A k x k 'same' convolution is lowered to matrix products one of two ways, chosen by
+the input channels c; both were measured on conv2 of the MNIST net (32 -> 64 channels, 14x14, k = 5), per 64
+images on one core:
+
+- by patches (c < 8, the first layer): the product of the patches (n*h*w, k*k*c) with W (k*k*c, f). With
+  k*k*c = 25 and f = 32 the products are small; the patches are built transposed, (k*k*c, n*h*w), in one copy
+  from `sliding_window_view` of the zero-bordered input, where each row is a whole shifted image plane (a patch
+  row of a 1-channel image is a run of 5 floats): forward 3.3 -> 1.8 ms, backward 2.6 -> 1.4 ms.
+- by rows (c >= 8): P (n*h*w, k*c), each pixel's k neighbours along its row, times W rearranged as (k*c, k*f)
+  gives for every kernel row i a partial output that k shifted adds fold together (the zero rows of the padding
+  are never multiplied). Backward spreads the output gradient into the k shifted blocks G (n*h*w, k*f), whose
+  zeros are fixed, so dW = P^T G and the gradient of P is G Wr^T, folded back along the rows' columns. By
+  patches conv2 took 15 + 13 + 20 ms of products at 65-98 GFLOP/s (N = 64 and 32 are thin for the BLAS) and an
+  80 MB patch buffer for the input gradient; by rows 3 x 11 ms at 113-117 GFLOP/s and 16 MB at most. The
+  products and folds run 8 images at a time, so a product's output is folded while it is in the core's cache:
+  one epoch of c32-c64-128-10 (`nn-tui bench`) 32.1 s in one piece, 28.4 s by 8 (4: 29.3, 16: 30.4).
+
+Measured and not kept: the whole conv stack run 8 or 16 images at a time through twins of its layers (34.2 and
+31.3 s against 29.0 s: more, smaller calls), and each block's max-pooling run inside the conv's chunks (27.8 s
+either way); pooling is the strided 2x2 compares, not memory traffic.
 
 Buffers are kept per layer, as the dense layers do, but in training mode only: evaluation allocates
 afresh, so a forward pass from another thread (the app's drawing board) never overwrites a batch.
