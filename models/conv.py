@@ -118,8 +118,10 @@ class Conv2D(Layer):
                 qs = np.matmul(cols[s:e].reshape(-1, k * c), wr, out=q[:(e - s) * h * w])
                 _shift_sum(qs.reshape(e - s, h, w, k, f), out[s:e], 1, 1, self.b)
             cols = cols.reshape(n * h * w, k * c)
-            self.wr = wr if train else None
-        self.cols = cols if train else None
+            if train:
+                self.wr = wr
+        if train:  # evaluation keeps nothing and leaves a training batch's state alone
+            self.cols = cols
         return out
 
     def backward(self, g: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
