@@ -21,12 +21,14 @@ images on one core:
 
 Measured and not kept: the whole conv stack run 8 or 16 images at a time through twins of its layers (34.2 and
 31.3 s against 29.0 s: more, smaller calls), and each block's max-pooling run inside the conv's chunks (27.8 s
-either way); pooling is the strided 2x2 compares, not memory traffic.
+either way).
 
 Buffers are kept per layer, as the dense layers do, but in training mode only: evaluation allocates
 afresh, so a forward pass from another thread (the app's drawing board) never overwrites a batch.
 """
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -166,28 +168,33 @@ def _chunks(n: int, size: int):
     return ((s, min(n, s + size)) for s in range(0, n, size))
 
 
-def _along(a: np.ndarray, axis: int, lo: int, hi: int) -> np.ndarray:
-    index = [slice(None)] * a.ndim
-    index[axis] = slice(lo, hi)
-    return a[tuple(index)]
+@functools.lru_cache(maxsize=64)
+def _shifts(k: int, size: int, axis: int, sign: int) -> tuple[tuple[tuple, tuple], ...]:
+    """For _shift_sum: per off-centre i with d = sign * (i - k//2) in range, the index of out's rows [lo, hi)
+    along `axis` and of q's rows [lo + d, hi + d) in block i (built once per shape: a chunk's folds are many)."""
+    out = []
+    for i in range(k):
+        d = sign * (i - k // 2)
+        if d == 0 or abs(d) >= size:
+            continue
+        lo, hi = max(0, -d), min(size, size - d)
+        dst, src = [slice(None)] * 4, [slice(None)] * 3 + [i]
+        dst[axis], src[axis] = slice(lo, hi), slice(lo + d, hi + d)
+        out.append((tuple(dst), tuple(src)))
+    return tuple(out)
 
 
 def _shift_sum(q: np.ndarray, out: np.ndarray, axis: int, sign: int, bias: np.ndarray | None = None) -> np.ndarray:
     """out[.., y, ..] = sum over i of q[.., y + d, .., i, :] with d = sign * (i - k//2) along `axis` (1 rows,
     2 columns) of q (n, h, w, k, f), plus `bias`; terms that fall outside are zero padding."""
     k = q.shape[3]
-    size = q.shape[axis]
     if bias is None:
         np.copyto(out, q[:, :, :, k // 2])
     else:
         np.add(q[:, :, :, k // 2], bias, out=out)
-    for i in range(k):
-        d = sign * (i - k // 2)
-        if d == 0 or abs(d) >= size:
-            continue
-        lo, hi = max(0, -d), min(size, size - d)
-        part = _along(out, axis, lo, hi)
-        np.add(part, _along(q[:, :, :, i], axis, lo + d, hi + d), out=part)
+    for dst, src in _shifts(k, q.shape[axis], axis, sign):
+        part = out[dst]
+        np.add(part, q[src], out=part)
     return out
 
 
@@ -195,13 +202,9 @@ def _shift_spread(g: np.ndarray, q: np.ndarray, axis: int) -> np.ndarray:
     """The adjoint of _shift_sum with sign 1: q[.., y + d, .., i, :] = g[.., y, ..] where in range; q's other
     entries are zeros that are never written (q is kept zeroed from its allocation)."""
     k = q.shape[3]
-    size = g.shape[axis]
-    for i in range(k):
-        d = i - k // 2
-        if abs(d) >= size:
-            continue
-        lo, hi = max(0, -d), min(size, size - d)
-        np.copyto(_along(q[:, :, :, i], axis, lo + d, hi + d), _along(g, axis, lo, hi))
+    np.copyto(q[:, :, :, k // 2], g)
+    for dst, src in _shifts(k, g.shape[axis], axis, 1):
+        np.copyto(q[src], g[dst])
     return q
 
 
@@ -209,7 +212,10 @@ class MaxPool2D(Layer):
     """2x2 max-pooling, stride 2: x (n, h, w, c) -> (n, h//2, w//2, c); an odd last row or column is dropped.
 
     The gradient of each window goes to one input only, even on ties (MNIST's flat background ties
-    everywhere): the first maximum in the order top-left, top-right, bottom-left, bottom-right.
+    everywhere): the first maximum in the order top-left, top-right, bottom-left, bottom-right. Forward keeps
+    the winners as a one-hot mask of the input's shape, so backward is one product writing the whole input
+    gradient at once (four strided writes and their two helpers before: with the cached shift indices below,
+    an epoch of c32-c64-128-10 5% faster, 30.9 against 32.6 s, alternated).
     """
 
     def forward(self, x: np.ndarray, train: bool = False) -> np.ndarray:
@@ -222,9 +228,15 @@ class MaxPool2D(Layer):
         top = np.maximum(a, b, out=buf("_out", shape, x.dtype))
         bottom = np.maximum(d, e, out=buf("_tmp", shape, x.dtype))
         if train:  # which input won: right over left, bottom over top (strictly, so ties go first)
-            self.right_top = np.greater(b, a, out=buf("_rt", shape, bool))
-            self.right_bottom = np.greater(e, d, out=buf("_rb", shape, bool))
-            self.low = np.greater(bottom, top, out=buf("_low", shape, bool))
+            rt = np.greater(b, a, out=buf("_rt", shape, bool))
+            rb = np.greater(e, d, out=buf("_rb", shape, bool))
+            low = np.greater(bottom, top, out=buf("_low", shape, bool))
+            m = self.mask = buf("_mask", (n, ho, 2, wo, 2, c), bool)  # one-hot: the winner of each window
+            np.greater(rt, low, out=m[:, :, 0, :, 1])  # top-right: right on top, top row won
+            np.logical_or(rt, low, out=m[:, :, 0, :, 0])
+            np.logical_not(m[:, :, 0, :, 0], out=m[:, :, 0, :, 0])  # top-left: neither
+            np.logical_and(rb, low, out=m[:, :, 1, :, 1])
+            np.greater(low, rb, out=m[:, :, 1, :, 0])
             self.in_shape = x.shape
         return np.maximum(top, bottom, out=top)
 
@@ -235,11 +247,7 @@ class MaxPool2D(Layer):
         dx = self.__dict__.get("_dx")
         if dx is None or dx.shape != self.in_shape or dx.dtype != g.dtype:  # a dropped odd row stays zero
             dx = self._dx = np.zeros(self.in_shape, g.dtype)
-        low = np.multiply(g, self.low, out=self._buf("_glow", g.shape, g.dtype))
-        high = np.subtract(g, low, out=self._buf("_ghigh", g.shape, g.dtype))
-        for part, right, i in ((high, self.right_top, 0), (low, self.right_bottom, 1)):
-            r = np.multiply(part, right, out=dx[:, i:2 * ho:2, 1:2 * wo:2])
-            np.subtract(part, r, out=dx[:, i:2 * ho:2, 0:2 * wo:2])
+        np.multiply(g[:, :, None, :, None], self.mask, out=dx[:, :2 * ho, :2 * wo].reshape(self.mask.shape))
         return dx
 
 
