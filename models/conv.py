@@ -46,7 +46,12 @@ class Conv2D(Layer):
         self.W, self.b, self.k, self.shape = W, b, k, shape  # shape: (h, w, c) of the input
         self.dW, self.db = np.zeros_like(W), np.zeros_like(b)
         self.params, self.grads = (W, b), (self.dW, self.db)
-        self.lowering = "rows" if shape[2] >= self.ROWS_FROM else "patches"
+        self.lowering = self.lowering_for(shape[2])
+
+    @classmethod
+    def lowering_for(cls, channels: int) -> str:
+        """How a layer with `channels` input channels becomes matrix products: "rows" or "patches"."""
+        return "rows" if channels >= cls.ROWS_FROM else "patches"
 
     def twin(self) -> "Conv2D":
         other = Conv2D(self.W, self.b, self.k, self.shape)
@@ -55,12 +60,7 @@ class Conv2D(Layer):
 
     def _zeros(self, name: str, shape: tuple[int, ...], dtype, train: bool) -> np.ndarray:
         """A zeroed array whose zeros are never written afterwards (borders): kept in training, fresh otherwise."""
-        if not train:
-            return np.zeros(shape, dtype)
-        buf = self.__dict__.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self.__dict__[name] = np.zeros(shape, dtype)
-        return buf
+        return self._buf(name, shape, dtype, fill=0) if train else np.zeros(shape, dtype)
 
     def _scratch(self, name: str, shape: tuple[int, ...], dtype, train: bool) -> np.ndarray:
         return self._buf(name, shape, dtype) if train else np.empty(shape, dtype)
@@ -130,9 +130,7 @@ class Conv2D(Layer):
         """g (n, h, w, f) -> dx (n, h, w, c); fills dW, db."""
         n, h, w, f = g.shape
         k, c = self.k, self.shape[2]
-        ones = self.__dict__.get("_ones")
-        if ones is None or len(ones) != n * h * w or ones.dtype != g.dtype:
-            ones = self._ones = np.ones(n * h * w, g.dtype)
+        ones = self._buf("_ones", (n * h * w,), g.dtype, fill=1)
         np.matmul(ones, g.reshape(n * h * w, f), out=self.db)  # a product sums faster than np.sum down the rows
         if self.lowering == "rows":
             b = min(n, self.CHUNK)
@@ -244,9 +242,7 @@ class MaxPool2D(Layer):
         """g (n, h//2, w//2, c) -> dx (n, h, w, c), zero except at each window's chosen maximum."""
         n, h, w, c = self.in_shape
         ho, wo = h // 2, w // 2
-        dx = self.__dict__.get("_dx")
-        if dx is None or dx.shape != self.in_shape or dx.dtype != g.dtype:  # a dropped odd row stays zero
-            dx = self._dx = np.zeros(self.in_shape, g.dtype)
+        dx = self._buf("_dx", self.in_shape, g.dtype, fill=0)  # a dropped odd row stays zero
         np.multiply(g[:, :, None, :, None], self.mask, out=dx[:, :2 * ho, :2 * wo].reshape(self.mask.shape))
         return dx
 

@@ -15,11 +15,12 @@ class Layer:
     params: tuple[np.ndarray, ...] = ()
     grads: tuple[np.ndarray, ...] = ()
 
-    def _buf(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-        """A scratch array owned by this layer, reallocated only when the shape changes."""
+    def _buf(self, name: str, shape: tuple[int, ...], dtype, fill: float | None = None) -> np.ndarray:
+        """A scratch array owned by this layer, reallocated only when the shape changes. With `fill`, it holds
+        that value when allocated, for entries the layer never writes (zero borders, a row of ones)."""
         buf = self.__dict__.get(name)
         if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self.__dict__[name] = np.empty(shape, dtype)
+            buf = self.__dict__[name] = np.empty(shape, dtype) if fill is None else np.full(shape, fill, dtype)
         return buf
 
     def twin(self) -> "Layer":

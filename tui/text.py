@@ -139,10 +139,10 @@ def labels(runs: list[RunInfo], limit: int = 3) -> list[str]:
 
 def board_cells(row: dict, names: list[str]) -> list[str]:
     """A leaderboard row: rank, trial, each searched setting, dev acc, dev loss, best/epochs, time, ended."""
-    loss = row.get("dev_loss")
+    loss, stop = row.get("dev_loss"), row.get("stop", "")
     return [str(row["rank"]), str(row["trial"]), *("" if row.get(n) is None else show_value(row[n]) for n in names),
             pct(row["dev_acc"]), f"{loss:.4f}" if loss == loss and loss is not None else "-",
-            f"{row['best_epoch']}/{row['epochs']}", duration(row["seconds"]), ENDED.get(row["stop"], row["stop"])]
+            f"{row['best_epoch']}/{row['epochs']}", duration(row["seconds"]), ENDED.get(stop, stop)]
 
 
 def run_cells(run: RunInfo) -> list[str]:

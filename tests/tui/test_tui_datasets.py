@@ -22,11 +22,7 @@ async def test_fashion_classes_are_named_not_called_digits(tiny, helpers, tmp_pa
     app = make_app(helpers.small(epochs=1, patience=0), loader=lambda c: fashion, runs_root=tmp_path / "runs",
                    redraw_every=0.05)
     async with app.run_test(size=(150, 40)) as pilot:
-        s = app.session
-        await ui.wait_for(pilot, lambda: s.splits is not None and s.state == "idle", 10, "the data")
-        await pilot.press("t")
-        await ui.wait_for(pilot, lambda: s.state == "finished", 30, "the run")
-        await pilot.pause()
+        await ui.train_and_finish(pilot)
         digits = ui.text_of(app.query_one(DigitsPanel))
         assert "dev clothing images" in digits and "dev digits" not in digits
         assert any(name in digits for name in FASHION)  # captions name the classes
@@ -56,7 +52,7 @@ async def test_a_dataset_not_cached_offline_shows_the_next_step_and_clears(tiny,
     app = make_app(helpers.small(epochs=1), loader=loader, runs_root=tmp_path / "runs", redraw_every=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
         s = app.session
-        await ui.wait_for(pilot, lambda: s.splits is not None and s.state == "idle", 10, "the data")
+        await ui.loaded(pilot)
         s.config = s.config.replace(data="fashion-mnist")
         s.load(s.config)
         await ui.wait_for(pilot, lambda: s.status.reason, 10, "the error")
@@ -84,7 +80,7 @@ async def test_runs_screen_tells_search_trials_apart_at_80_columns(tiny, helpers
         run.rename(search / f"t0{k}-784-16-10")
     app = make_app(helpers.small(epochs=1), loader=lambda c: tiny, runs_root=root, redraw_every=0.05)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ui.wait_for(pilot, lambda: app.session.splits is not None, 10, "the data")
+        await ui.loaded(pilot)
         await pilot.press("r")
         await pilot.pause()
         table = app.screen.query_one("#runs", DataTable)
@@ -104,7 +100,7 @@ async def test_the_settings_panel_says_what_it_leaves_out(tiny, helpers, tmp_pat
 
     app = make_app(helpers.small(epochs=1), loader=lambda c: tiny, runs_root=tmp_path / "runs", redraw_every=0.05)
     async with app.run_test(size=(100, 30)) as pilot:
-        await ui.wait_for(pilot, lambda: app.session.splits is not None, 10, "the data")
+        await ui.loaded(pilot)
         panel = app.query_one(SettingsPanel)
         for _ in range(4):
             if app.query_one("#settings-box").has_class("-current"):
@@ -127,12 +123,8 @@ async def test_at_120_columns_the_status_uses_the_room_for_the_run_name(tiny, he
     app = make_app(helpers.small(epochs=1, patience=0), loader=lambda c: tiny, runs_root=tmp_path / "runs",
                    redraw_every=0.05)
     async with app.run_test(size=(120, 40)) as pilot:
-        s = app.session
-        await ui.wait_for(pilot, lambda: s.splits is not None and s.state == "idle", 10, "the data")
-        await pilot.press("t")
-        await ui.wait_for(pilot, lambda: s.state == "finished" and s.run_dir is not None, 30, "the run")
-        await pilot.pause()
+        await ui.train_and_finish(pilot)
         status = ui.text_of(app.query_one("#side-status"))
-        assert f"run {s.run_dir.name}" in status and "…" not in status
+        assert f"run {app.session.run_dir.name}" in status and "…" not in status
         used = sum(app.query_one(f"#{b}").outer_size.width for b in ("side-status-box", "confusion-box", "digits-box"))
         assert used >= 118  # the three lower panels share the window's width

@@ -20,7 +20,7 @@ from engine.grid import parse_axis, parse_grid
 from engine.search import PRUNERS, SAMPLERS, choose_sampler, plan_slots
 
 from ..session import Search
-from ..text import duration, pct, show_value
+from ..text import board_cells, duration, pct, show_value
 from .editor import FieldValidator
 from .help import HelpScreen
 
@@ -325,7 +325,7 @@ class ExperimentsScreen(ModalScreen[None]):
         """The leaderboard's column keys and its rows as ({key: text}, style), finished trials sorted, then
         the trials training now."""
         s = self.search
-        keys = ["rank", "trial", *s.names, "dev_acc", "dev_loss", "epochs", "seconds", "stop"]
+        keys = ["rank", "trial", *s.names, "dev_acc", "dev_loss", "epochs", "seconds", "stop"]  # board_cells' order
         if any(r.get("test_acc") is not None for r in s.board):
             keys.append("test_acc")
         workers = {r.get("worker") for r in s.board} | {r.get("worker") for r in s.live.values()}
@@ -335,15 +335,12 @@ class ExperimentsScreen(ModalScreen[None]):
         for row in sorted(s.board, key=self.sort_key, reverse=s.reverse):
             best = row.get("rank") == 1 and row.get("state", "complete") == "complete"
             style = "bold green" if best else "dim" if row.get("state") in ("pruned", "failed") else ""
-            loss = row.get("dev_loss")
             stop = "pruned" if row.get("state") == "pruned" else row.get("stop", "")
-            cells = {"rank": "★ 1" if best else str(row["rank"]), "trial": str(row["trial"]),
-                     **{n: "" if row.get(n) is None else show_value(row[n]) for n in s.names},
-                     "dev_acc": pct(row["dev_acc"]),
-                     "dev_loss": f"{loss:.4f}" if loss is not None and loss == loss else "-",
-                     "epochs": f"{row['best_epoch']}/{row['epochs']}", "seconds": duration(row["seconds"]),
-                     "stop": ENDED_SHORT.get(stop, stop), "test_acc": pct(row.get("test_acc")) if
-                     row.get("test_acc") is not None else "", "worker": row.get("worker", "") or ""}
+            cells = dict(zip(keys, board_cells(row, s.names)))
+            cells.update(stop=ENDED_SHORT.get(stop, stop), worker=row.get("worker", "") or "",
+                         test_acc=pct(row["test_acc"]) if row.get("test_acc") is not None else "")
+            if best:
+                cells["rank"] = "★ 1"
             rows.append((cells, style))
         for index in sorted(s.live):
             c = s.live[index]
